@@ -1,0 +1,115 @@
+"""Callbacks: thin wiring between controls and the pure figure/data functions."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, Patch, State, ctx, no_update
+
+from . import ids
+from .data import Dataset
+from .state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members
+from .views import map_snapshot, notes_view, ranking_view, trends_figure
+
+
+def register_callbacks(app: Dash, dataset: Dataset) -> None:
+    @app.callback(
+        Output(ids.CITIES, "value"),
+        Input(ids.COHORT, "value"),
+        Input(ids.MAP, "clickData"),
+        State(ids.CITIES, "value"),
+        prevent_initial_call=True,
+    )
+    def update_selection(cohort: str, click: dict | None, current: list[str] | None):
+        """Choosing a cohort selects its cities; clicking a city on the map toggles it."""
+        if ctx.triggered_id == ids.COHORT:
+            return [] if cohort == ALL_CITIES else cohort_members(dataset, cohort)[:MAX_CITIES]
+        geoid = clicked_geoid(click)
+        if geoid is None or geoid not in dataset.cities.index:
+            return no_update
+        current = list(current or [])
+        return [g for g in current if g != geoid] if geoid in current else [*current, geoid][:MAX_CITIES]
+
+    @app.callback(
+        Output(ids.MAP, "figure"),
+        Input(ids.YEAR, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.MEASURE, "value"),
+        Input(ids.CITIES, "value"),
+        prevent_initial_call=True,
+    )
+    def recolour_map(year: int, offence: str, measure: str, cities: list[str] | None):
+        """Patch colours, hover text and title only: the geometry is never resent."""
+        arrays, title = map_snapshot(dataset, int(year), offence, measure, cities or [])
+        patch = Patch()
+        patch["data"][0]["z"] = arrays["no_data_z"]
+        patch["data"][1]["z"] = arrays["context_z"]
+        patch["data"][2]["z"] = arrays["program_z"]
+        patch["data"][3]["marker"]["color"] = arrays["marker_colour"]
+        patch["data"][3]["lat"] = arrays["marker_lat"]
+        patch["data"][4]["lat"] = arrays["marker_lat_no_data"]
+        patch["data"][5]["z"] = arrays["selected_z"]
+        for trace in (0, 1, 2):
+            patch["data"][trace]["customdata"] = arrays["hover"]
+        patch["data"][3]["customdata"] = arrays["marker_hover"]
+        patch["layout"]["coloraxis"] = arrays["coloraxis"]
+        patch["layout"]["title"]["text"] = title
+        return patch
+
+    @app.callback(
+        Output(ids.TRENDS, "figure"),
+        Input(ids.CITIES, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.MEASURE, "value"),
+        Input(ids.YEAR_RANGE, "value"),
+    )
+    def update_trends(cities: list[str] | None, offence: str, measure: str, year_range: list[int]):
+        return trends_figure(dataset, cities or [], offence, measure, int(year_range[0]), int(year_range[1]))
+
+    @app.callback(
+        Output(ids.RANKING, "figure"),
+        Output(ids.RANKING_SUMMARY, "children"),
+        Input(ids.COHORT, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.YEAR, "value"),
+        Input(ids.THRESHOLD, "value"),
+    )
+    def update_ranking(cohort: str, offence: str, year: int, threshold: float):
+        return ranking_view(dataset, cohort, offence, int(year), float(threshold))
+
+    @app.callback(
+        Output(ids.DATA_NOTES, "children"),
+        Input(ids.CITIES, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.YEAR_RANGE, "value"),
+    )
+    def update_notes(cities: list[str] | None, offence: str, year_range: list[int]):
+        return notes_view(dataset, cities or [], offence, int(year_range[0]), int(year_range[1]))
+
+    @app.callback(
+        Output(ids.URL, "search"),
+        Input(ids.COHORT, "value"),
+        Input(ids.CITIES, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.MEASURE, "value"),
+        Input(ids.YEAR, "value"),
+        Input(ids.YEAR_RANGE, "value"),
+        Input(ids.THRESHOLD, "value"),
+        prevent_initial_call=True,
+    )
+    def write_url(cohort, cities, offence, measure, year, year_range, threshold):
+        """Every control lives in the query string, so a copied link restores the view."""
+        state = ViewState(cohort=cohort, cities=tuple(cities or ()), offence=offence, measure=measure,
+                          year=int(year), year_from=int(year_range[0]), year_to=int(year_range[1]),
+                          threshold=float(threshold))
+        return state.to_query()
+
+
+def clicked_geoid(click: dict | None) -> str | None:
+    """The GEOID of a clicked polygon (``location``) or marker (first customdata item)."""
+    if not click or not click.get("points"):
+        return None
+    point = click["points"][0]
+    if point.get("location"):
+        return str(point["location"])
+    data = point.get("customdata")
+    return str(data[0]) if isinstance(data, list) and data else None
+

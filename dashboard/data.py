@@ -1,0 +1,217 @@
+"""Data access: load the curated geodata once, and derive rates and ratios from counts.
+
+Pure pandas, no Dash. This is where the national average is computed and where every
+city value is compared with it ("ratio_to_national"). Rates are always derived here
+from counts and population, never read from a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from . import validation as v
+from .config import CONFIG_DIR, geodata_dir
+from .pipeline.schema import OFFENCES
+
+log = logging.getLogger(__name__)
+
+PER = 100_000
+DATA_FILES = (
+    "cities.geojson",
+    "states.geojson",
+    "crime_city_year.csv",
+    "crime_national_year.csv",
+    "programs.csv",
+    "breaks.csv",
+)
+MEASURES = ("rate", "ratio", "count")
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: one loaded dataset per process
+class Dataset:
+    cities: pd.DataFrame  # one row per city: geoid, name, state, label, population, ..., cohorts
+    city_geojson: dict
+    state_geojson: dict
+    crime: pd.DataFrame  # city-year counts
+    national: pd.DataFrame  # year x rape_definition counts
+    programs: pd.DataFrame
+    breaks: pd.DataFrame
+    offences: pd.DataFrame
+    version: str
+
+    @property
+    def years(self) -> list[int]:
+        return sorted(self.crime["year"].unique().tolist())
+
+    def label(self, geoid: str) -> str:
+        return str(self.cities.at[geoid, "label"]) if geoid in self.cities.index else geoid
+
+    def offence_label(self, offence: str) -> str:
+        return str(self.offences.at[offence, "label"])
+
+
+def load_offences() -> pd.DataFrame:
+    frame = pd.read_csv(CONFIG_DIR / "offences.csv", dtype={"offence": str})
+    frame["rape_linked"] = frame["rape_linked"].astype(str).str.lower() == "true"
+    return frame.sort_values("order").set_index("offence")
+
+
+def dataset_version(folder: Path) -> str:
+    """Content hash of the data files: changes whenever any published number changes."""
+    digest = hashlib.sha256()
+    for name in DATA_FILES:
+        digest.update(name.encode())
+        digest.update((folder / name).read_bytes())
+    return f"data {digest.hexdigest()[:10]}"
+
+
+def _cities_frame(collection: dict, programs: pd.DataFrame) -> pd.DataFrame:
+    cities = pd.DataFrame([f["properties"] for f in collection["features"]])
+    cities["geoid"] = cities["geoid"].astype(str)
+    cohorts = programs.groupby("geoid")["cohort"].agg(lambda c: "; ".join(sorted(set(c))))
+    cities["cohort"] = cities["geoid"].map(cohorts).fillna("")
+    cities["is_program"] = cities["cohort"] != ""
+    return cities.set_index("geoid", drop=False).sort_values("label")
+
+
+def load_dataset(folder: Path | None = None) -> Dataset:
+    """Read and validate every data file; raise DataFileError naming the first problem."""
+    folder = Path(folder) if folder is not None else geodata_dir()
+    for name in DATA_FILES:
+        if not (folder / name).is_file():
+            raise v.DataFileError(folder / name, "file is missing")
+    programs = v.read_csv_strict(folder / "programs.csv", v.PROGRAM_COLUMNS)
+    v.check_geoids(programs, folder / "programs.csv")
+    v.check_unique(programs, ("geoid", "program"), folder / "programs.csv")
+
+    breaks = v.read_csv_strict(folder / "breaks.csv", v.BREAK_COLUMNS)
+    v.check_geoids(breaks, folder / "breaks.csv")
+    breaks["year_from"] = v.parse_year_column(breaks, "year_from", folder / "breaks.csv")
+    breaks["year_to"] = v.parse_year_column(breaks, "year_to", folder / "breaks.csv")
+
+    path = folder / "crime_city_year.csv"
+    crime = v.validate_crime_table(v.read_csv_strict(path, v.CITY_YEAR_COLUMNS), path, ("geoid", "year"))
+    path = folder / "crime_national_year.csv"
+    national = v.validate_crime_table(
+        v.read_csv_strict(path, v.NATIONAL_COLUMNS), path, ("year", "rape_definition")
+    )
+
+    city_geojson = v.load_feature_collection(folder / "cities.geojson", v.CITY_PROPERTIES)
+    state_geojson = v.load_feature_collection(folder / "states.geojson", ())
+    cities = _cities_frame(city_geojson, programs)
+    v.check_unique(cities.reset_index(drop=True), ("geoid",), folder / "cities.geojson")
+    unknown = sorted(set(crime["geoid"]) - set(cities["geoid"]))
+    if unknown:
+        raise v.DataFileError(path.with_name("crime_city_year.csv"), f"geoids with no boundary: {unknown[:5]}")
+    missing_programs = sorted(set(programs["geoid"]) - set(cities["geoid"]))
+    if missing_programs:
+        raise v.DataFileError(folder / "programs.csv", f"program geoids with no boundary: {missing_programs}")
+
+    dataset = Dataset(
+        cities=cities,
+        city_geojson=city_geojson,
+        state_geojson=state_geojson,
+        crime=crime,
+        national=national,
+        programs=programs,
+        breaks=breaks,
+        offences=load_offences(),
+        version=dataset_version(folder),
+    )
+    log.info("loaded %s: %d cities, %d city-years", dataset.version, len(cities), len(crime))
+    return dataset
+
+
+@lru_cache(maxsize=4)
+def get_dataset(folder: str | None = None) -> Dataset:
+    """The process-wide dataset, loaded once."""
+    return load_dataset(Path(folder) if folder else None)
+
+
+def rate_per_100k(count: pd.Series, population: pd.Series) -> pd.Series:
+    """Offences per 100,000 residents; missing when either input is missing or population is 0."""
+    population = population.astype("Float64").where(population > 0)
+    return (count.astype("Float64") * PER / population).round(1)
+
+
+def ratio_to_national(city_rate: pd.Series, national_rate: pd.Series) -> pd.Series:
+    """How many times the national rate a city's rate is (1.0 = the national average)."""
+    return (city_rate.astype("Float64") / national_rate.astype("Float64").where(national_rate > 0)).round(2)
+
+
+def national_series(dataset: Dataset, offence: str) -> pd.DataFrame:
+    """The US series for one offence: year, rape_definition, count, population, rate, source.
+
+    For offences that do not involve rape both definition rows of a year carry the
+    same numbers; the comparison key is then just the year.
+    """
+    _check_offence(dataset, offence)
+    frame = dataset.national[["year", "rape_definition", "population", offence, "source", "notes"]]
+    frame = frame.rename(columns={offence: "count"}).copy()
+    frame["rate"] = rate_per_100k(frame["count"], frame["population"])
+    return frame.sort_values(["year", "rape_definition"]).reset_index(drop=True)
+
+
+def national_for_display(dataset: Dataset, offence: str) -> pd.DataFrame:
+    """One national value per year for charts: legacy rape definition through 2016, revised after.
+
+    That is what the FBI itself printed in each year's Table 1 (legacy until 2016).
+    """
+    series = national_series(dataset, offence)
+    preferred = series.assign(_pref=(series["rape_definition"] == "revised") == (series["year"] > 2016))
+    series = preferred.sort_values(["year", "_pref"]).groupby("year").tail(1)
+    return series.drop(columns="_pref").reset_index(drop=True)
+
+
+def city_series(dataset: Dataset, geoids: list[str] | None, offence: str) -> pd.DataFrame:
+    """Tidy city-year values for one offence with the matching national value alongside.
+
+    Columns: geoid, label, year, count, population, rate, national_rate, ratio,
+    rape_definition, source, notes. The national value is matched on year and, for
+    violent crime and rape, on the same rape definition as the city's figure.
+    """
+    _check_offence(dataset, offence)
+    crime = dataset.crime if geoids is None else dataset.crime[dataset.crime["geoid"].isin(geoids)]
+    frame = crime[["geoid", "year", "population", offence, "rape_definition", "source", "notes"]]
+    frame = frame.rename(columns={offence: "count"}).copy()
+    frame["rate"] = rate_per_100k(frame["count"], frame["population"])
+    national = national_series(dataset, offence)
+    if bool(dataset.offences.at[offence, "rape_linked"]):
+        keys = ["year", "rape_definition"]
+        national = national[keys + ["rate"]]
+    else:
+        keys = ["year"]
+        national = national.drop_duplicates("year")[["year", "rate"]]
+    frame = frame.merge(national.rename(columns={"rate": "national_rate"}), on=keys, how="left")
+    frame["ratio"] = ratio_to_national(frame["rate"], frame["national_rate"])
+    frame.insert(1, "label", frame["geoid"].map(dataset.cities["label"]))
+    return frame.sort_values(["label", "year"]).reset_index(drop=True)
+
+
+def year_snapshot(dataset: Dataset, year: int, offence: str) -> pd.DataFrame:
+    """Every city with its value for one year (cities without a figure keep NA values)."""
+    values = city_series(dataset, None, offence)
+    values = values[values["year"] == year].set_index("geoid")
+    snapshot = dataset.cities[["geoid", "label", "name", "state", "cohort", "is_program", "lon", "lat"]].copy()
+    snapshot = snapshot.join(
+        values[["year", "count", "population", "rate", "national_rate", "ratio", "source", "notes"]], how="left"
+    )
+    snapshot["year"] = year
+    return snapshot.reset_index(drop=True)
+
+
+def measure_column(measure: str) -> str:
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
+    return measure
+
+
+def _check_offence(dataset: Dataset, offence: str) -> None:
+    if offence not in OFFENCES:
+        raise ValueError(f"unknown offence {offence!r}; expected one of {', '.join(OFFENCES)}")

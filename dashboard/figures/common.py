@@ -1,0 +1,59 @@
+"""Shared figure styling: fonts large enough for a projector, the source line, theme colours."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import plotly.graph_objects as go
+
+from ..config import CONFIG_DIR, SOURCE_CITATION
+
+MEASURE_LABELS = {
+    "rate": "rate per 100,000 residents",
+    "ratio": "times the national rate",
+    "count": "number of offences",
+}
+
+
+@lru_cache(maxsize=1)
+def theme() -> dict:
+    with open(CONFIG_DIR / "theme.json", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def source_line(version: str, extra: str = "") -> str:
+    text = f"{SOURCE_CITATION}; {version}"
+    return f"{text}. {extra}" if extra else text
+
+
+def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, note: str = "") -> go.Figure:
+    """Title that states the selection, source line at the bottom, fonts >= 14 px."""
+    t = theme()
+    fig.update_layout(
+        title={"text": title, "font": {"size": t["title_size"]}, "x": 0.01, "xanchor": "left"},
+        font={"family": t["font_family"], "size": t["font_size"]},
+        height=height,
+        margin={"l": 70, "r": 30, "t": 70, "b": 80},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        hoverlabel={"font": {"size": 15}},
+    )
+    fig.add_annotation(
+        text=source_line(version, note),
+        xref="paper", yref="paper", x=0, y=0, yshift=-60,
+        xanchor="left", yanchor="top", showarrow=False,
+        font={"size": 14, "color": "#555555"}, align="left",
+    )
+    return fig
+
+
+def format_value(value: float | None, measure: str) -> str:
+    """Human text for one value in the given measure; "no data" for missing."""
+    if value is None or value != value:  # NaN
+        return "no data"
+    if measure == "ratio":
+        return f"{value:.2f}× national"
+    if measure == "rate":
+        return f"{value:,.1f} per 100,000"
+    return f"{int(value):,}"

@@ -1,0 +1,78 @@
+"""The Dash app factory and its plain HTTP routes (/healthz, /data/<file>)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import flask
+from dash import Dash
+
+from . import layout
+from .callbacks import register_callbacks
+from .config import PROJECT_ROOT, geodata_dir
+from .data import DATA_FILES, Dataset, load_dataset
+from .state import parse_query
+from .views import map_figure
+
+log = logging.getLogger(__name__)
+
+STATIC_MAX_AGE = 24 * 3600
+PUBLIC_DATA_FILES = (*DATA_FILES, "COVERAGE.md", "SOURCES.md", "README.md")
+
+
+def create_app(dataset: Dataset | None = None, data_dir: Path | None = None) -> Dash:
+    """Build the app around one loaded dataset (loading it here fails fast on bad data)."""
+    folder = Path(data_dir) if data_dir else geodata_dir()
+    dataset = dataset or load_dataset(folder)
+    app = Dash(
+        __name__,
+        title="Safety Partnership Atlas",
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        serve_locally=True,
+        update_title=None,
+    )
+
+    def serve_layout():
+        """Called per page load: controls and the first map come from the query string."""
+        args = flask.request.args.to_dict(flat=False) if flask.has_request_context() else {}
+        state = parse_query(args, dataset)
+        figure = map_figure(dataset, state.year, state.offence, state.measure, list(state.cities))
+        return layout.page(dataset, state, figure)
+
+    app.layout = serve_layout
+    # Callbacks reference components that only exist in the function layout's output.
+    app.config.suppress_callback_exceptions = False
+    register_callbacks(app, dataset)
+    _register_routes(app.server, dataset, folder)
+    return app
+
+
+def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> None:
+    @server.get("/healthz")
+    def healthz():
+        return flask.jsonify(
+            status="ok",
+            data_version=dataset.version,
+            cities=int(len(dataset.cities)),
+            city_years=int(len(dataset.crime)),
+            years=[min(dataset.years), max(dataset.years)],
+        )
+
+    @server.get("/data/")
+    def data_index():
+        items = "".join(f'<li><a href="/data/{n}">{n}</a></li>' for n in PUBLIC_DATA_FILES if (folder / n).is_file())
+        return f"<!doctype html><title>Data files</title><h1>Data files ({dataset.version})</h1><ul>{items}</ul>"
+
+    @server.get("/data/<name>")
+    def data_file(name: str):
+        """The curated files, cacheable: geometry is downloaded once per dataset version."""
+        if name not in PUBLIC_DATA_FILES or not (folder / name).is_file():
+            flask.abort(404)
+        mimetype = {".geojson": "application/geo+json", ".csv": "text/csv", ".md": "text/markdown"}[
+            Path(name).suffix
+        ]
+        response = flask.send_file(folder / name, mimetype=mimetype, conditional=True, etag=True,
+                                   max_age=STATIC_MAX_AGE)
+        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
+        return response
