@@ -50,6 +50,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         for trace in (0, 1, 2):
             patch["data"][trace]["customdata"] = arrays["hover"]
         patch["data"][3]["customdata"] = arrays["marker_hover"]
+        patch["data"][4]["customdata"] = arrays["marker_hover"]
         patch["layout"]["coloraxis"] = arrays["coloraxis"]
         patch["layout"]["title"]["text"] = title
         return patch
@@ -97,9 +98,16 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
     )
     def write_url(cohort, cities, offence, measure, year, year_range, threshold):
         """Every control lives in the query string, so a copied link restores the view."""
-        state = ViewState(cohort=cohort, cities=tuple(cities or ()), offence=offence, measure=measure,
-                          year=int(year), year_from=int(year_range[0]), year_to=int(year_range[1]),
-                          threshold=float(threshold))
+        state = ViewState(
+            cohort=cohort,
+            cities=tuple(cities or ()),
+            offence=offence,
+            measure=measure,
+            year=int(year),
+            year_from=int(year_range[0]),
+            year_to=int(year_range[1]),
+            threshold=float(threshold),
+        )
         return state.to_query()
 
 
@@ -112,4 +120,3 @@ def clicked_geoid(click: dict | None) -> str | None:
         return str(point["location"])
     data = point.get("customdata")
     return str(data[0]) if isinstance(data, list) and data else None
-

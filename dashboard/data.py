@@ -108,7 +108,9 @@ def load_dataset(folder: Path | None = None) -> Dataset:
     v.check_unique(cities.reset_index(drop=True), ("geoid",), folder / "cities.geojson")
     unknown = sorted(set(crime["geoid"]) - set(cities["geoid"]))
     if unknown:
-        raise v.DataFileError(path.with_name("crime_city_year.csv"), f"geoids with no boundary: {unknown[:5]}")
+        raise v.DataFileError(
+            path.with_name("crime_city_year.csv"), f"geoids with no boundary: {unknown[:5]}"
+        )
     missing_programs = sorted(set(programs["geoid"]) - set(cities["geoid"]))
     if missing_programs:
         raise v.DataFileError(folder / "programs.csv", f"program geoids with no boundary: {missing_programs}")
@@ -184,7 +186,7 @@ def city_series(dataset: Dataset, geoids: list[str] | None, offence: str) -> pd.
     national = national_series(dataset, offence)
     if bool(dataset.offences.at[offence, "rape_linked"]):
         keys = ["year", "rape_definition"]
-        national = national[keys + ["rate"]]
+        national = national[[*keys, "rate"]]
     else:
         keys = ["year"]
         national = national.drop_duplicates("year")[["year", "rate"]]
@@ -198,9 +200,12 @@ def year_snapshot(dataset: Dataset, year: int, offence: str) -> pd.DataFrame:
     """Every city with its value for one year (cities without a figure keep NA values)."""
     values = city_series(dataset, None, offence)
     values = values[values["year"] == year].set_index("geoid")
-    snapshot = dataset.cities[["geoid", "label", "name", "state", "cohort", "is_program", "lon", "lat"]].copy()
+    snapshot = dataset.cities[
+        ["geoid", "label", "name", "state", "cohort", "is_program", "lon", "lat"]
+    ].copy()
     snapshot = snapshot.join(
-        values[["year", "count", "population", "rate", "national_rate", "ratio", "source", "notes"]], how="left"
+        values[["year", "count", "population", "rate", "national_rate", "ratio", "source", "notes"]],
+        how="left",
     )
     snapshot["year"] = year
     return snapshot.reset_index(drop=True)

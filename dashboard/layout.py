@@ -17,8 +17,9 @@ GRAPH_CONFIG = {
 
 
 def _labelled(label: str, control, control_id: str) -> html.Div:
-    return html.Div([html.Label(label, htmlFor=control_id, className="control-label"), control],
-                    className="control")
+    return html.Div(
+        [html.Label(label, htmlFor=control_id, className="control-label"), control], className="control"
+    )
 
 
 def _year_marks(years: list[int]) -> dict[int, str]:
@@ -32,37 +33,101 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
         {"label": f"{row.label}{' ★' if row.is_program else ''}", "value": row.geoid, "search": row.label}
         for row in dataset.cities.itertuples()
     ]
-    return html.Div(className="controls", children=[
-        _labelled("Cohort", dcc.Dropdown(
-            id=ids.COHORT, options=[{"label": v, "value": k} for k, v in cohort_options(dataset).items()],
-            value=state.cohort, clearable=False, searchable=False), ids.COHORT),
-        _labelled("Cities (type to search; ★ program city)", dcc.Dropdown(
-            id=ids.CITIES, options=city_options, value=list(state.cities), multi=True,
-            placeholder="Type a city, e.g. Jackson, TN"), ids.CITIES),
-        _labelled("Offence", dcc.Dropdown(id=ids.OFFENCE, options=offences, value=state.offence,
-                                          clearable=False, searchable=False), ids.OFFENCE),
-        _labelled("Measure", dcc.RadioItems(
-            id=ids.MEASURE, value=state.measure, className="radio", inputClassName="radio-input",
-            options=[{"label": "Ratio to national rate", "value": "ratio"},
-                     {"label": "Rate per 100,000", "value": "rate"},
-                     {"label": "Count", "value": "count"}]), ids.MEASURE),
-        _labelled("Map and ranking year", dcc.Slider(
-            id=ids.YEAR, min=min(years), max=max(years), step=1, value=state.year, marks=_year_marks(years),
-            tooltip={"placement": "bottom", "always_visible": True}), ids.YEAR),
-        _labelled("Trend years", dcc.RangeSlider(
-            id=ids.YEAR_RANGE, min=min(years), max=max(years), step=1,
-            value=[state.year_from, state.year_to], marks=_year_marks(years),
-            tooltip={"placement": "bottom", "always_visible": True}), ids.YEAR_RANGE),
-        _labelled("Ranking threshold (× national rate)", dcc.Slider(
-            id=ids.THRESHOLD, min=1, max=4, step=0.25, value=state.threshold,
-            marks={v: f"{v:g}×" for v in (1, 1.5, 2, 3, 4)},
-            tooltip={"placement": "bottom", "always_visible": True}), ids.THRESHOLD),
-    ])
+    return html.Div(
+        className="controls",
+        children=[
+            _labelled(
+                "Cohort",
+                dcc.Dropdown(
+                    id=ids.COHORT,
+                    options=[{"label": v, "value": k} for k, v in cohort_options(dataset).items()],
+                    value=state.cohort,
+                    clearable=False,
+                    searchable=False,
+                ),
+                ids.COHORT,
+            ),
+            _labelled(
+                "Cities (type to search; ★ program city)",
+                dcc.Dropdown(
+                    id=ids.CITIES,
+                    options=city_options,
+                    value=list(state.cities),
+                    multi=True,
+                    placeholder="Type a city, e.g. Jackson, TN",
+                ),
+                ids.CITIES,
+            ),
+            _labelled(
+                "Offence",
+                dcc.Dropdown(
+                    id=ids.OFFENCE, options=offences, value=state.offence, clearable=False, searchable=False
+                ),
+                ids.OFFENCE,
+            ),
+            _labelled(
+                "Measure",
+                dcc.RadioItems(
+                    id=ids.MEASURE,
+                    value=state.measure,
+                    className="radio",
+                    inputClassName="radio-input",
+                    options=[
+                        {"label": "Ratio to national rate", "value": "ratio"},
+                        {"label": "Rate per 100,000", "value": "rate"},
+                        {"label": "Count", "value": "count"},
+                    ],
+                ),
+                ids.MEASURE,
+            ),
+            _labelled(
+                "Map and ranking year",
+                dcc.Slider(
+                    id=ids.YEAR,
+                    min=min(years),
+                    max=max(years),
+                    step=1,
+                    value=state.year,
+                    marks=_year_marks(years),
+                    tooltip={"placement": "bottom", "always_visible": True},
+                ),
+                ids.YEAR,
+            ),
+            _labelled(
+                "Trend years",
+                dcc.RangeSlider(
+                    id=ids.YEAR_RANGE,
+                    min=min(years),
+                    max=max(years),
+                    step=1,
+                    value=[state.year_from, state.year_to],
+                    marks=_year_marks(years),
+                    tooltip={"placement": "bottom", "always_visible": True},
+                ),
+                ids.YEAR_RANGE,
+            ),
+            _labelled(
+                "Ranking threshold (× national rate)",
+                dcc.Slider(
+                    id=ids.THRESHOLD,
+                    min=1,
+                    max=4,
+                    step=0.25,
+                    value=state.threshold,
+                    marks={v: f"{v:g}×" for v in (1, 1.5, 2, 3, 4)},
+                    tooltip={"placement": "bottom", "always_visible": True},
+                ),
+                ids.THRESHOLD,
+            ),
+        ],
+    )
 
 
 def notice(state: ViewState) -> html.Div:
     return html.Div(
-        [html.P(text) for text in state.notices], id=ids.URL_NOTICE, role="status",
+        [html.P(text) for text in state.notices],
+        id=ids.URL_NOTICE,
+        role="status",
         className="notice" if state.notices else "notice hidden",
     )
 
@@ -73,31 +138,76 @@ def panel(title: str, *children, panel_id: str | None = None) -> html.Section:
 
 
 def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
-    return html.Div(className="page", children=[
-        dcc.Location(id=ids.URL, refresh=False),
-        html.Header(className="header", children=[
-            html.H1("Safety Partnership Atlas"),
-            html.P("How far above the national average were the cities chosen for the DOJ National Public "
-                   "Safety Partnership (2017) and the Violence Reduction Network (2014–2016), and since when?"),
-        ]),
-        notice(state),
-        html.Div(className="layout", children=[
-            html.Aside(controls(dataset, state), className="sidebar", **{"aria-label": "Controls"}),
-            html.Main(className="content", children=[
-                panel("Map", dcc.Graph(id=ids.MAP, figure=map_figure, config={**GRAPH_CONFIG, "scrollZoom": True},
-                                       className="graph-map")),
-                panel("Trends against the national rate",
-                      dcc.Loading(dcc.Graph(id=ids.TRENDS, config=GRAPH_CONFIG), type="dot")),
-                panel("Selection criterion: who was above the national rate?",
-                      html.P(id=ids.RANKING_SUMMARY, className="summary"),
-                      html.Div(className="ranking-row", children=[
-                          dcc.Graph(id=ids.RANKING, config=GRAPH_CONFIG, className="graph-ranking"),
-                          html.Aside([html.H3("FBI caution against ranking"), html.P(FBI_RANKING_CAUTION)],
-                                     className="caution"),
-                      ])),
-                panel("Data notes", html.Div(id=ids.DATA_NOTES, className="data-notes")),
-            ]),
-        ]),
-        html.Footer(html.P([f"Dataset {dataset.version}. ", "Data files and their provenance: ",
-                            html.A("geodata/", href="/data/"), "."]), className="footer"),
-    ])
+    return html.Div(
+        className="page",
+        children=[
+            dcc.Location(id=ids.URL, refresh=False),
+            html.Header(
+                className="header",
+                children=[
+                    html.H1("Safety Partnership Atlas"),
+                    html.P(
+                        "How far above the national average were the cities chosen for the DOJ National "
+                        "Public Safety Partnership (2017) and the Violence Reduction Network (2014–2016), "
+                        "and since when?"
+                    ),
+                ],
+            ),
+            notice(state),
+            html.Div(
+                className="layout",
+                children=[
+                    html.Aside(controls(dataset, state), className="sidebar", **{"aria-label": "Controls"}),
+                    html.Main(
+                        className="content",
+                        children=[
+                            panel(
+                                "Map",
+                                dcc.Graph(
+                                    id=ids.MAP,
+                                    figure=map_figure,
+                                    config={**GRAPH_CONFIG, "scrollZoom": True},
+                                    className="graph-map",
+                                ),
+                            ),
+                            panel(
+                                "Trends against the national rate",
+                                dcc.Loading(dcc.Graph(id=ids.TRENDS, config=GRAPH_CONFIG), type="dot"),
+                            ),
+                            panel(
+                                "Selection criterion: who was above the national rate?",
+                                html.P(id=ids.RANKING_SUMMARY, className="summary"),
+                                html.Div(
+                                    className="ranking-row",
+                                    children=[
+                                        dcc.Graph(
+                                            id=ids.RANKING, config=GRAPH_CONFIG, className="graph-ranking"
+                                        ),
+                                        html.Aside(
+                                            [
+                                                html.H3("FBI caution against ranking"),
+                                                html.P(FBI_RANKING_CAUTION),
+                                            ],
+                                            className="caution",
+                                        ),
+                                    ],
+                                ),
+                            ),
+                            panel("Data notes", html.Div(id=ids.DATA_NOTES, className="data-notes")),
+                        ],
+                    ),
+                ],
+            ),
+            html.Footer(
+                html.P(
+                    [
+                        f"Dataset {dataset.version}. ",
+                        "Data files and their provenance: ",
+                        html.A("geodata/", href="/data/"),
+                        ".",
+                    ]
+                ),
+                className="footer",
+            ),
+        ],
+    )

@@ -30,7 +30,9 @@ def _grouped(rows: pd.DataFrame, column: str) -> list[tuple[str, str]]:
     return [(", ".join(spans), piece) for piece, spans in merged.items()]
 
 
-def city_notes(dataset: Dataset, geoids: list[str], offence: str, year_from: int, year_to: int) -> list[CityNotes]:
+def city_notes(
+    dataset: Dataset, geoids: list[str], offence: str, year_from: int, year_to: int
+) -> list[CityNotes]:
     series = city_series(dataset, geoids, offence)
     series = series[(series["year"] >= year_from) & (series["year"] <= year_to)]
     result = []
@@ -40,9 +42,14 @@ def city_notes(dataset: Dataset, geoids: list[str], offence: str, year_from: int
         items: list[str] = []
         missing = sorted(set(range(year_from, year_to + 1)) - set(rows.dropna(subset=["rate"])["year"]))
         if missing:
-            items.append(f"No {offence_label} rate for {year_ranges(missing)}: shown as a gap, never as zero.")
-        brk = dataset.breaks[(dataset.breaks["geoid"] == geoid) & (dataset.breaks["year_to"] >= year_from)
-                             & (dataset.breaks["year_from"] <= year_to)]
+            items.append(
+                f"No {offence_label} rate for {year_ranges(missing)}: shown as a gap, never as zero."
+            )
+        brk = dataset.breaks[
+            (dataset.breaks["geoid"] == geoid)
+            & (dataset.breaks["year_to"] >= year_from)
+            & (dataset.breaks["year_from"] <= year_to)
+        ]
         for b in brk.itertuples():
             span = str(b.year_from) if b.year_from == b.year_to else f"{b.year_from}–{b.year_to}"
             items.append(f"{span}: {b.note} (Source: {b.source}.)")
@@ -50,8 +57,9 @@ def city_notes(dataset: Dataset, geoids: list[str], offence: str, year_from: int
         for span, text in _grouped(rows, "notes"):
             if text not in break_texts:
                 items.append(f"{span}: {text}")
-        for span, text in _grouped(rows.assign(primary=rows["source"].str.split(" + ", regex=False).str[0]),
-                                   "primary"):
+        for span, text in _grouped(
+            rows.assign(primary=rows["source"].str.split(" + ", regex=False).str[0]), "primary"
+        ):
             items.append(f"Source {span}: {text}.")
         result.append(CityNotes(geoid, dataset.label(geoid), tuple(items)))
     return result

@@ -54,15 +54,19 @@ def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> Non
         return flask.jsonify(
             status="ok",
             data_version=dataset.version,
-            cities=int(len(dataset.cities)),
-            city_years=int(len(dataset.crime)),
+            cities=len(dataset.cities),
+            city_years=len(dataset.crime),
             years=[min(dataset.years), max(dataset.years)],
         )
 
     @server.get("/data/")
     def data_index():
-        items = "".join(f'<li><a href="/data/{n}">{n}</a></li>' for n in PUBLIC_DATA_FILES if (folder / n).is_file())
-        return f"<!doctype html><title>Data files</title><h1>Data files ({dataset.version})</h1><ul>{items}</ul>"
+        items = "".join(
+            f'<li><a href="/data/{n}">{n}</a></li>' for n in PUBLIC_DATA_FILES if (folder / n).is_file()
+        )
+        return (
+            f"<!doctype html><title>Data files</title><h1>Data files ({dataset.version})</h1><ul>{items}</ul>"
+        )
 
     @server.get("/data/<name>")
     def data_file(name: str):
@@ -72,7 +76,8 @@ def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> Non
         mimetype = {".geojson": "application/geo+json", ".csv": "text/csv", ".md": "text/markdown"}[
             Path(name).suffix
         ]
-        response = flask.send_file(folder / name, mimetype=mimetype, conditional=True, etag=True,
-                                   max_age=STATIC_MAX_AGE)
+        response = flask.send_file(
+            folder / name, mimetype=mimetype, conditional=True, etag=True, max_age=STATIC_MAX_AGE
+        )
         response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
         return response

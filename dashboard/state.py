@@ -40,10 +40,7 @@ def cohort_members(dataset: Dataset, slug: str) -> list[str]:
     programs = dataset.programs
     if slug == ALL_CITIES:
         return dataset.cities["geoid"].tolist()
-    if slug == ALL_PROGRAMS:
-        chosen = programs
-    else:
-        chosen = programs[programs["cohort"].map(cohort_slug) == slug]
+    chosen = programs if slug == ALL_PROGRAMS else programs[programs["cohort"].map(cohort_slug) == slug]
     return sorted(set(chosen["geoid"]), key=dataset.label)
 
 
@@ -116,7 +113,9 @@ def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewS
             if raw.isdigit() and min(years) <= int(raw) <= max(years):
                 state = replace(state, **{attr: int(raw)})
             else:
-                notices.append(f"Year “{_clip(raw)}” for {key} ignored (data cover {min(years)}–{max(years)}).")
+                notices.append(
+                    f"Year “{_clip(raw)}” for {key} ignored (data cover {min(years)}–{max(years)})."
+                )
     if state.year_from > state.year_to:
         notices.append("“from” was after “to”; the two were swapped.")
         state = replace(state, year_from=state.year_to, year_to=state.year_from)

@@ -7,6 +7,8 @@ the problem, never produce a half-working dashboard. Every check here raises
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Sequence
@@ -47,7 +49,12 @@ def read_csv_strict(path: Path, required: Sequence[str]) -> pd.DataFrame:
     if not path.is_file():
         raise DataFileError(path, "file is missing")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFileError(path, f"is not UTF-8 text ({exc})") from exc
+    check_row_shapes(text, path)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[])
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise DataFileError(path, f"cannot be parsed as CSV ({exc})") from exc
     missing = [c for c in required if c not in frame.columns]
@@ -58,6 +65,26 @@ def read_csv_strict(path: Path, required: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
+def check_row_shapes(text: str, path: Path) -> None:
+    """Every row has as many fields as the header, and the file ends with a newline.
+
+    Both catch a file cut short mid-row, which pandas would silently pad with blanks.
+    """
+    if text and not text.endswith("\n"):
+        raise DataFileError(
+            path, "does not end with a newline: the file looks truncated", text.count("\n") + 1
+        )
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if not header:
+        raise DataFileError(path, "is empty")
+    for number, row in enumerate(rows, start=2):
+        if row and len(row) != len(header):
+            raise DataFileError(
+                path, f"has {len(row)} fields, expected {len(header)} (truncated or shifted row)", number
+            )
+
+
 def parse_count_column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     """Non-negative integer counts; an empty cell is missing (<NA>), never 0."""
     text = frame[column].str.strip()
@@ -66,7 +93,9 @@ def parse_count_column(frame: pd.DataFrame, column: str, path: Path) -> pd.Serie
     if bad.any():
         index = bad[bad].index[0]
         raise DataFileError(
-            path, f"column '{column}' must be a whole non-negative number, found {text[index]!r}", _line_of(index)
+            path,
+            f"column '{column}' must be a whole non-negative number, found {text[index]!r}",
+            _line_of(index),
         )
     return numeric.astype("Int64")
 
@@ -76,7 +105,9 @@ def parse_year_column(frame: pd.DataFrame, column: str, path: Path) -> pd.Series
     bad = years.isna() | (years < YEAR_RANGE[0]) | (years > YEAR_RANGE[1])
     if bad.any():
         index = bad[bad].index[0]
-        raise DataFileError(path, f"column '{column}' has an invalid year {frame[column][index]!r}", _line_of(index))
+        raise DataFileError(
+            path, f"column '{column}' has an invalid year {frame[column][index]!r}", _line_of(index)
+        )
     return years.astype(int)
 
 
@@ -100,7 +131,8 @@ def check_choice(frame: pd.DataFrame, column: str, allowed: Sequence[str], path:
     if bad.any():
         index = bad[bad].index[0]
         raise DataFileError(
-            path, f"column '{column}' must be one of {', '.join(allowed)}, found {frame[column][index]!r}",
+            path,
+            f"column '{column}' must be one of {', '.join(allowed)}, found {frame[column][index]!r}",
             _line_of(index),
         )
 
@@ -118,7 +150,9 @@ def validate_crime_table(frame: pd.DataFrame, path: Path, key: Sequence[str]) ->
     empty = result[list(OFFENCES)].isna().all(axis=1) & result["population"].isna()
     if empty.any():
         index = empty[empty].index[0]
-        raise DataFileError(path, "row has no population and no offence count (truncated row?)", _line_of(index))
+        raise DataFileError(
+            path, "row has no population and no offence count (truncated row?)", _line_of(index)
+        )
     return result
 
 

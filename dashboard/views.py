@@ -29,52 +29,87 @@ def _all_series(dataset: Dataset, offence: str) -> pd.DataFrame:
     return city_series(dataset, None, offence)
 
 
-def map_figure(dataset: Dataset, year: int, offence: str, measure: str, selected: list[str], *,
-               geojson: str | dict = "/data/cities.geojson", states_geojson: str | dict = "/data/states.geojson"):
+def map_figure(
+    dataset: Dataset,
+    year: int,
+    offence: str,
+    measure: str,
+    selected: list[str],
+    *,
+    geojson: str | dict = "/data/cities.geojson",
+    states_geojson: str | dict = "/data/states.geojson",
+):
     return map_fig.build_map_figure(
-        _snapshot(dataset, year, offence), geojson=geojson, states_geojson=states_geojson, measure=measure,
-        offence_label=dataset.offence_label(offence), year=year, version=dataset.version, selected=selected,
+        _snapshot(dataset, year, offence),
+        geojson=geojson,
+        states_geojson=states_geojson,
+        measure=measure,
+        offence_label=dataset.offence_label(offence),
+        year=year,
+        version=dataset.version,
+        selected=selected,
     )
 
 
-def map_snapshot(dataset: Dataset, year: int, offence: str, measure: str, selected: list[str]) -> tuple[dict, str]:
+def map_snapshot(
+    dataset: Dataset, year: int, offence: str, measure: str, selected: list[str]
+) -> tuple[dict, str]:
     label = dataset.offence_label(offence)
     arrays = map_fig.map_arrays(_snapshot(dataset, year, offence), measure, label, selected)
     return arrays, map_fig.map_title(label, measure, year)
 
 
-def trends_figure(dataset: Dataset, geoids: list[str], offence: str, measure: str, year_from: int, year_to: int):
+def trends_figure(
+    dataset: Dataset, geoids: list[str], offence: str, measure: str, year_from: int, year_to: int
+):
     geoids = [g for g in geoids if g in dataset.cities.index]
     series = _all_series(dataset, offence)
     announcements: dict[str, list[tuple[str, str]]] = {}
     for row in dataset.programs.itertuples():
         announcements.setdefault(row.geoid, []).append((row.announced, row.program))
     return trends_fig.build_trends_figure(
-        series[series["geoid"].isin(geoids)], national_for_display(dataset, offence),
-        geoids=geoids, labels={g: dataset.label(g) for g in geoids}, measure=measure,
+        series[series["geoid"].isin(geoids)],
+        national_for_display(dataset, offence),
+        geoids=geoids,
+        labels={g: dataset.label(g) for g in geoids},
+        measure=measure,
         offence_label=dataset.offence_label(offence),
         rape_linked=bool(dataset.offences.at[offence, "rape_linked"]),
-        year_from=year_from, year_to=year_to, announcements=announcements,
-        breaks=dataset.breaks, version=dataset.version,
+        year_from=year_from,
+        year_to=year_to,
+        announcements=announcements,
+        breaks=dataset.breaks,
+        version=dataset.version,
     )
 
 
 def ranking_view(dataset: Dataset, cohort: str, offence: str, year: int, threshold: float):
     label = dataset.offence_label(offence)
-    ranked = ranking_fig.ranking_frame(_all_series(dataset, offence), dataset.cities, year, threshold,
-                                       highlight_cohorts(dataset, cohort))
+    ranked = ranking_fig.ranking_frame(
+        _all_series(dataset, offence), dataset.cities, year, threshold, highlight_cohorts(dataset, cohort)
+    )
     if ranked.empty:
         fig = trends_fig.empty_figure(f"No city has {label.lower()} data for {year}.", dataset.version)
         return fig, f"No city has {label.lower()} data for {year}."
-    fig = ranking_fig.build_ranking_figure(ranked, year=year, threshold=threshold, offence_label=label,
-                                           version=dataset.version)
+    fig = ranking_fig.build_ranking_figure(
+        ranked, year=year, threshold=threshold, offence_label=label, version=dataset.version
+    )
     return fig, ranking_fig.ranking_summary(ranked, threshold, year, label)
 
 
 def notes_view(dataset: Dataset, geoids: list[str], offence: str, year_from: int, year_to: int) -> list:
     geoids = [g for g in geoids if g in dataset.cities.index]
-    blocks = [html.H3("All cities"), html.Ul([html.Li(t) for t in general_notes(dataset, offence, year_from, year_to)])]
+    blocks = [
+        html.H3("All cities"),
+        html.Ul([html.Li(t) for t in general_notes(dataset, offence, year_from, year_to)]),
+    ]
     for notes in city_notes(dataset, geoids, offence, year_from, year_to):
-        blocks.append(html.Details([html.Summary(notes.label), html.Ul([html.Li(t) for t in notes.items])],
-                                   open=len(geoids) <= 3, className="city-notes", **{"data-geoid": notes.geoid}))
+        blocks.append(
+            html.Details(
+                [html.Summary(notes.label), html.Ul([html.Li(t) for t in notes.items])],
+                open=len(geoids) <= 3,
+                className="city-notes",
+                **{"data-geoid": notes.geoid},
+            )
+        )
     return blocks

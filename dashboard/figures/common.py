@@ -41,9 +41,16 @@ def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, not
     )
     fig.add_annotation(
         text=source_line(version, note),
-        xref="paper", yref="paper", x=0, y=0, yshift=-60,
-        xanchor="left", yanchor="top", showarrow=False,
-        font={"size": 14, "color": "#555555"}, align="left",
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        yshift=-60,
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        font={"size": 14, "color": "#555555"},
+        align="left",
     )
     return fig
 

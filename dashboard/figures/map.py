@@ -25,7 +25,6 @@ def hover_template(offset: int = 0) -> str:
     return f"<b>{c[0]}</b><br>{c[1]}<br>{c[2]}<br>US: {c[3]}<br>Ratio: {c[4]}<br><i>{c[5]}</i><extra></extra>"
 
 
-
 def colour_values(snapshot: pd.DataFrame, measure: str) -> pd.Series:
     """The number each city is coloured by: log2(ratio) for the ratio (centred on 1x)."""
     values = snapshot[measure].astype("Float64")
@@ -43,14 +42,24 @@ def coloraxis_for(snapshot: pd.DataFrame, measure: str) -> dict:
         ticks = [-2, -1, 0, 1, 2]
         return {
             "colorscale": t["ratio_colorscale"],
-            "cmin": -RATIO_LOG2_RANGE, "cmax": RATIO_LOG2_RANGE, "cmid": 0,
-            "colorbar": {"title": title, "tickvals": ticks, "ticktext": ["¼×", "½×", "1× (US)", "2×", "4×"],
-                         "tickfont": {"size": 14}, "len": 0.8},
+            "cmin": -RATIO_LOG2_RANGE,
+            "cmax": RATIO_LOG2_RANGE,
+            "cmid": 0,
+            "colorbar": {
+                "title": title,
+                "tickvals": ticks,
+                "ticktext": ["¼×", "½×", "1× (US)", "2×", "4×"],
+                "tickfont": {"size": 14},
+                "len": 0.8,
+            },
         }
     values = snapshot[measure].astype("Float64").dropna().astype(float)
     top = float(np.nanpercentile(values, 95)) if len(values) else 1.0
     return {
-        "colorscale": t["rate_colorscale"], "cmin": 0, "cmax": max(top, 1.0), "cmid": None,
+        "colorscale": t["rate_colorscale"],
+        "cmin": 0,
+        "cmax": max(top, 1.0),
+        "cmid": None,
         "colorbar": {"title": title, "tickfont": {"size": 14}, "len": 0.8, "tickformat": ",.0f"},
     }
 
@@ -59,15 +68,20 @@ def _hover_rows(snapshot: pd.DataFrame, measure: str, offence_label: str) -> lis
     rows = []
     for rec in snapshot.itertuples():
         has = pd.notna(rec.rate) or pd.notna(rec.count)
-        rows.append([
-            rec.label,
-            f"{rec.year} · {offence_label}",
-            (f"Rate: {format_value(rec.rate, 'rate')} ({format_value(rec.count, 'count')} offences)"
-             if has else "no data for this year"),
-            format_value(rec.national_rate, "rate") if has else "—",
-            format_value(rec.ratio, "ratio") if has else "—",
-            (str(rec.source).split(" + ")[0] if has and isinstance(rec.source, str) else ""),
-        ])
+        rows.append(
+            [
+                rec.label,
+                f"{rec.year} · {offence_label}",
+                (
+                    f"Rate: {format_value(rec.rate, 'rate')} ({format_value(rec.count, 'count')} offences)"
+                    if has
+                    else "no data for this year"
+                ),
+                format_value(rec.national_rate, "rate") if has else "—",
+                format_value(rec.ratio, "ratio") if has else "—",
+                (str(rec.source).split(" + ")[0] if has and isinstance(rec.source, str) else ""),
+            ]
+        )
     return rows
 
 
@@ -88,7 +102,9 @@ def map_arrays(snapshot: pd.DataFrame, measure: str, offence_label: str, selecte
         "program_z": _mask(colour, has_data & program),
         "marker_colour": [float(c) if h else None for c, h in zip(colour, has_data, strict=True)],
         "marker_lat": [float(la) if h else None for la, h in zip(snapshot["lat"], has_data, strict=True)],
-        "marker_lat_no_data": [float(la) if not h else None for la, h in zip(snapshot["lat"], has_data, strict=True)],
+        "marker_lat_no_data": [
+            float(la) if not h else None for la, h in zip(snapshot["lat"], has_data, strict=True)
+        ],
         "hover": hover,
         "marker_hover": [[g, *h] for g, h in zip(snapshot["geoid"], hover, strict=True)],
         "selected_z": [1 if g in selected_set else None for g in snapshot["geoid"]],
@@ -116,52 +132,116 @@ def build_map_figure(
     t = theme()
     arrays = map_arrays(snapshot, measure, offence_label, selected or [])
     locations = snapshot["geoid"].tolist()
-    common = {"geojson": geojson, "featureidkey": "properties.geoid", "locations": locations,
-              "customdata": arrays["hover"], "hovertemplate": hover_template()}
+    common = {
+        "geojson": geojson,
+        "featureidkey": "properties.geoid",
+        "locations": locations,
+        "customdata": arrays["hover"],
+        "hovertemplate": hover_template(),
+    }
     fig = go.Figure()
-    fig.add_trace(go.Choroplethmap(
-        **common, z=arrays["no_data_z"], name="No data", showscale=False, showlegend=True,
-        colorscale=[[0, t["no_data_colour"]], [1, t["no_data_colour"]]], zmin=0, zmax=1,
-        marker={"opacity": 0.9, "line": {"width": 0.6, "color": "#8c8c8c"}},
-    ))
-    fig.add_trace(go.Choroplethmap(
-        **common, z=arrays["context_z"], coloraxis="coloraxis", name="Other cities (100k+)",
-        marker={"opacity": 0.55, "line": {"width": 0.3, "color": "#9e9e9e"}}, showlegend=False,
-    ))
-    fig.add_trace(go.Choroplethmap(
-        **common, z=arrays["program_z"], coloraxis="coloraxis", name="Program cities",
-        marker={"opacity": 0.95, "line": {"width": 2.2, "color": t["program_outline_colour"]}}, showlegend=False,
-    ))
-    fig.add_trace(go.Scattermap(
-        lon=snapshot["lon"].tolist(), lat=arrays["marker_lat"], mode="markers", name="City marker",
-        marker={"size": np.where(snapshot["is_program"], 11, 6).tolist(), "color": arrays["marker_colour"],
-                "coloraxis": "coloraxis", "opacity": 0.9},
-        customdata=arrays["marker_hover"],
-        hovertemplate=hover_template(offset=1),
-        showlegend=False,
-    ))
-    fig.add_trace(go.Scattermap(
-        lon=snapshot["lon"].tolist(), lat=arrays["marker_lat_no_data"], mode="markers", name="No data ",
-        marker={"size": 6, "color": t["no_data_colour"]}, showlegend=False, hoverinfo="skip",
-    ))
-    fig.add_trace(go.Choroplethmap(
-        geojson=geojson, featureidkey="properties.geoid", locations=locations, z=arrays["selected_z"],
-        name="Selected", colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
-        marker={"line": {"width": 3.5, "color": "#2166ac"}}, hoverinfo="skip", showlegend=False,
-    ))
+    fig.add_trace(
+        go.Choroplethmap(
+            **common,
+            z=arrays["no_data_z"],
+            name="No data",
+            showscale=False,
+            showlegend=True,
+            colorscale=[[0, t["no_data_colour"]], [1, t["no_data_colour"]]],
+            zmin=0,
+            zmax=1,
+            marker={"opacity": 0.9, "line": {"width": 0.6, "color": "#8c8c8c"}},
+        )
+    )
+    fig.add_trace(
+        go.Choroplethmap(
+            **common,
+            z=arrays["context_z"],
+            coloraxis="coloraxis",
+            name="Other cities (100k+)",
+            marker={"opacity": 0.55, "line": {"width": 0.3, "color": "#9e9e9e"}},
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Choroplethmap(
+            **common,
+            z=arrays["program_z"],
+            coloraxis="coloraxis",
+            name="Program cities",
+            marker={"opacity": 0.95, "line": {"width": 2.2, "color": t["program_outline_colour"]}},
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scattermap(
+            lon=snapshot["lon"].tolist(),
+            lat=arrays["marker_lat"],
+            mode="markers",
+            name="City marker",
+            marker={
+                "size": np.where(snapshot["is_program"], 11, 6).tolist(),
+                "color": arrays["marker_colour"],
+                "coloraxis": "coloraxis",
+                "opacity": 0.9,
+            },
+            customdata=arrays["marker_hover"],
+            hovertemplate=hover_template(offset=1),
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scattermap(
+            lon=snapshot["lon"].tolist(),
+            lat=arrays["marker_lat_no_data"],
+            mode="markers",
+            name="No data ",
+            marker={"size": np.where(snapshot["is_program"], 11, 6).tolist(), "color": "#a6a6a6"},
+            customdata=arrays["marker_hover"],
+            hovertemplate=hover_template(offset=1),
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Choroplethmap(
+            geojson=geojson,
+            featureidkey="properties.geoid",
+            locations=locations,
+            z=arrays["selected_z"],
+            name="Selected",
+            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+            showscale=False,
+            marker={"line": {"width": 3.5, "color": "#2166ac"}},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
     fig.update_layout(
         coloraxis=arrays["coloraxis"],
         map={
             "style": "white-bg",
             "center": t["map_center"],
             "zoom": t["map_zoom"],
-            "layers": [{"sourcetype": "geojson", "source": states_geojson, "type": "line",
-                        "color": t["state_line_colour"], "line": {"width": 0.8}, "below": "traces"}],
+            "layers": [
+                {
+                    "sourcetype": "geojson",
+                    "source": states_geojson,
+                    "type": "line",
+                    "color": t["state_line_colour"],
+                    "line": {"width": 0.8},
+                    "below": "traces",
+                }
+            ],
         },
         legend={"x": 0.01, "y": 0.02, "bgcolor": "rgba(255,255,255,0.8)"},
         uirevision="map",
     )
-    apply_base_layout(fig, map_title(offence_label, measure, year), version, height,
-                      note="Grey: no data for that year (never zero).")
+    apply_base_layout(
+        fig,
+        map_title(offence_label, measure, year),
+        version,
+        height,
+        note="Grey: no data for that year (never zero).",
+    )
     fig.update_layout(margin={"l": 10, "r": 10, "t": 60, "b": 70})
     return fig

@@ -34,8 +34,15 @@ def announcement_x(announced: str) -> float:
 
 def empty_figure(message: str, version: str, height: int = 300) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                       font={"size": 18, "color": "#444444"})
+    fig.add_annotation(
+        text=message,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": 18, "color": "#444444"},
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return apply_base_layout(fig, "", version, height)
@@ -71,9 +78,13 @@ def build_trends_figure(
     years = range(year_from, year_to + 1)
     rows, cols = grid_shape(len(geoids))
     fig = make_subplots(
-        rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
+        rows=rows,
+        cols=cols,
+        shared_xaxes="all",
+        shared_yaxes="all",
         subplot_titles=[labels.get(g, g) for g in geoids],
-        vertical_spacing=min(0.12, 0.35 / rows), horizontal_spacing=0.04,
+        vertical_spacing=min(0.12, 0.35 / rows),
+        horizontal_spacing=0.04,
     )
     us = _full_years(national[["year", "rate", "count"]], years)
     for index, geoid in enumerate(geoids):
@@ -81,52 +92,94 @@ def build_trends_figure(
         city = _full_years(series[series["geoid"] == geoid].drop(columns="geoid"), years)
         value = city[measure]
         first = index == 0
-        fig.add_trace(go.Scatter(
-            x=list(years), y=_nullable(value), mode="lines+markers", name=f"City ({MEASURE_LABELS[measure]})",
-            legendgroup="city", showlegend=first, connectgaps=False,
-            line={"color": t["city_colour"], "width": 2.6}, marker={"size": 5},
-            customdata=[[labels.get(geoid, geoid), format_value(v, measure)] for v in value],
-            hovertemplate="%{customdata[0]}, %{x}: %{customdata[1]}<extra></extra>",
-        ), row=row, col=col)
+        fig.add_trace(
+            go.Scatter(
+                x=list(years),
+                y=_nullable(value),
+                mode="lines+markers",
+                name=f"City ({MEASURE_LABELS[measure]})",
+                legendgroup="city",
+                showlegend=first,
+                connectgaps=False,
+                line={"color": t["city_colour"], "width": 2.6},
+                marker={"size": 5},
+                customdata=[[labels.get(geoid, geoid), format_value(v, measure)] for v in value],
+                hovertemplate="%{customdata[0]}, %{x}: %{customdata[1]}<extra></extra>",
+            ),
+            row=row,
+            col=col,
+        )
         if measure == "rate":
-            fig.add_trace(go.Scatter(
-                x=list(years), y=_nullable(us["rate"]), mode="lines", name="US average", legendgroup="us",
-                showlegend=first, connectgaps=False, line={"color": t["national_colour"], "width": 1.8, "dash": "dash"},
-                hovertemplate="US, %{x}: %{y:,.1f} per 100,000<extra></extra>",
-            ), row=row, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=list(years),
+                    y=_nullable(us["rate"]),
+                    mode="lines",
+                    name="US average",
+                    legendgroup="us",
+                    showlegend=first,
+                    connectgaps=False,
+                    line={"color": t["national_colour"], "width": 1.8, "dash": "dash"},
+                    hovertemplate="US, %{x}: %{y:,.1f} per 100,000<extra></extra>",
+                ),
+                row=row,
+                col=col,
+            )
         elif measure == "ratio":
-            fig.add_hline(y=1, line={"color": t["national_colour"], "width": 1.5, "dash": "dash"}, row=row, col=col)
+            fig.add_hline(
+                y=1, line={"color": t["national_colour"], "width": 1.5, "dash": "dash"}, row=row, col=col
+            )
         for announced, short in announcements.get(geoid, []):
             x = announcement_x(announced)
             if year_from <= x <= year_to + 1:
                 fig.add_vline(x=x, line={"color": "#2166ac", "width": 1.5, "dash": "dot"}, row=row, col=col)
-                fig.add_annotation(x=x, y=1, yref="y domain" if index == 0 else f"y{index + 1} domain",
-                                   xref="x" if index == 0 else f"x{index + 1}", text=short, showarrow=False,
-                                   font={"size": 13, "color": "#2166ac"}, xanchor="left", yanchor="top")
+                fig.add_annotation(
+                    x=x,
+                    y=1,
+                    yref="y domain" if index == 0 else f"y{index + 1} domain",
+                    xref="x" if index == 0 else f"x{index + 1}",
+                    text=short,
+                    showarrow=False,
+                    font={"size": 13, "color": "#2166ac"},
+                    xanchor="left",
+                    yanchor="top",
+                )
         _add_break_markers(fig, city, breaks[breaks["geoid"] == geoid], row, col, first)
         if rape_linked and year_from < RAPE_DEFINITION_CHANGE_YEAR <= year_to:
-            fig.add_vline(x=RAPE_DEFINITION_CHANGE_YEAR - 0.5, line={"color": "#999999", "width": 1, "dash": "dot"},
-                          row=row, col=col)
+            fig.add_vline(
+                x=RAPE_DEFINITION_CHANGE_YEAR - 0.5,
+                line={"color": "#999999", "width": 1, "dash": "dot"},
+                row=row,
+                col=col,
+            )
     y_title = MEASURE_LABELS[measure].capitalize()
     fig.update_yaxes(rangemode="tozero", tickformat=",", gridcolor="#eeeeee")
-    fig.update_xaxes(range=[year_from - 0.5, year_to + 0.5], gridcolor="#f3f3f3", dtick=5 if year_to - year_from > 12 else 2)
+    fig.update_xaxes(
+        range=[year_from - 0.5, year_to + 0.5],
+        gridcolor="#f3f3f3",
+        dtick=5 if year_to - year_from > 12 else 2,
+    )
     fig.update_yaxes(title_text=y_title, row=1, col=1)
     fig.update_annotations(font_size=15, selector={"text": None})
     for annotation in fig.layout.annotations[: len(geoids)]:
         annotation.font = {"size": 15}
     height = 170 + rows * (240 if rows <= 3 else 200)
-    note = ("Dotted grey line: FBI rape definition broadened in 2013. " if rape_linked else "") + \
-        "Blue dotted: program announced. ◇ marks a break; gaps are years with no data."
+    note = (
+        "Dotted grey line: FBI rape definition broadened in 2013. " if rape_linked else ""
+    ) + "Blue dotted: program announced. ◇ marks a break; gaps are years with no data."
     scope = f"{len(geoids)} cities" if len(geoids) > 1 else labels.get(geoids[0], geoids[0])
     title = f"{offence_label}, {MEASURE_LABELS[measure]}, {year_from}–{year_to}: {scope} vs the US"
     apply_base_layout(fig, title, version, height, note=note)
-    fig.update_layout(legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-                      margin={"t": 110})
+    fig.update_layout(
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        margin={"t": 110},
+    )
     return fig
 
 
-def _add_break_markers(fig: go.Figure, city: pd.DataFrame, breaks: pd.DataFrame, row: int, col: int,
-                       first: bool) -> None:
+def _add_break_markers(
+    fig: go.Figure, city: pd.DataFrame, breaks: pd.DataFrame, row: int, col: int, first: bool
+) -> None:
     """A diamond at the start of each documented break, hover shows the plain-language note."""
     if breaks.empty:
         return
@@ -140,8 +193,19 @@ def _add_break_markers(fig: go.Figure, city: pd.DataFrame, breaks: pd.DataFrame,
         texts.append(brk.note)
     if not xs:
         return
-    fig.add_trace(go.Scatter(
-        x=xs, y=[0] * len(xs), mode="markers", name="Break or caveat (hover)", legendgroup="break",
-        showlegend=first, marker={"symbol": "diamond-open", "size": 12, "color": "#6a3d9a", "line": {"width": 2}},
-        text=texts, hovertemplate="%{x}: %{text}<extra></extra>", cliponaxis=False,
-    ), row=row, col=col)
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=[0] * len(xs),
+            mode="markers",
+            name="Break or caveat (hover)",
+            legendgroup="break",
+            showlegend=first,
+            marker={"symbol": "diamond-open", "size": 12, "color": "#6a3d9a", "line": {"width": 2}},
+            text=texts,
+            hovertemplate="%{x}: %{text}<extra></extra>",
+            cliponaxis=False,
+        ),
+        row=row,
+        col=col,
+    )

@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd = sub.add_parser("build", help="rebuild geodata/ from the raw sources")
     build_cmd.add_argument("--sources", type=Path, default=Path("../shared/sources"))
     build_cmd.add_argument("--out", type=Path, default=Path("geodata"))
-    build_cmd.add_argument("--check", action="store_true", help="compare with the files in --out, write nothing")
+    build_cmd.add_argument(
+        "--check", action="store_true", help="compare with the files in --out, write nothing"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 

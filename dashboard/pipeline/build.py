@@ -76,7 +76,10 @@ def unmatched_rows(raw: pd.DataFrame) -> pd.DataFrame:
     report = (
         raw[big]
         .groupby(["source", "state", "agency"], as_index=False)
-        .agg(years=("year", lambda y: ",".join(str(v) for v in sorted(set(y)))), max_population=("population", "max"))
+        .agg(
+            years=("year", lambda y: ",".join(str(v) for v in sorted(set(y)))),
+            max_population=("population", "max"),
+        )
         .sort_values(["state", "agency", "source"], kind="stable")
     )
     return report.reset_index(drop=True)
@@ -104,7 +107,9 @@ def build(sources: Path, out: Path) -> BuildResult:
     raw["geoid"] = PlaceMatcher(places).match_frame(raw)
     unmatched = unmatched_rows(raw)
     for row in unmatched.itertuples():
-        log.warning("unmatched FBI row: %s | %s | %s | years %s", row.source, row.state, row.agency, row.years)
+        log.warning(
+            "unmatched FBI row: %s | %s | %s | years %s", row.source, row.state, row.agency, row.years
+        )
 
     city_years = apply_breaks(harmonise(raw), breaks)
     national = build_national_series(sources)

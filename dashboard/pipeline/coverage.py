@@ -14,7 +14,7 @@ def year_ranges(years: Iterable[int]) -> str:
         return "none"
     spans: list[str] = []
     start = prev = ordered[0]
-    for year in ordered[1:] + [None]:  # type: ignore[list-item]
+    for year in [*ordered[1:], None]:
         if year is not None and year == prev + 1:
             prev = year
             continue
@@ -24,9 +24,25 @@ def year_ranges(years: Iterable[int]) -> str:
     return ", ".join(spans)
 
 
+_KIND_WORDS = (
+    ("(MSA)", "CIUS metro-area tables"),
+    ("Table 10", "CIUS county table"),
+    ("Table", "CIUS city tables"),
+    ("Kaplan", "raw Return A extract"),
+    ("UCR Data Tool", "UCR Data Tool"),
+    ("Marshall", "Marshall Project"),
+)
+
+
 def _primary_kinds(sources: pd.Series) -> str:
-    labels = sorted({s.split(" + ")[0] for s in sources})
-    return "; ".join(labels) if len(labels) <= 3 else f"{len(labels)} tables"
+    """Which kinds of source supply a city's primary rows, e.g. "CIUS city tables; UCR Data Tool"."""
+    kinds: list[str] = []
+    for source in sources:
+        primary = source.split(" + ")[0]
+        label = next((name for word, name in _KIND_WORDS if word in primary), primary)
+        if label not in kinds:
+            kinds.append(label)
+    return "; ".join(sorted(kinds))
 
 
 def coverage_markdown(
@@ -77,7 +93,12 @@ def coverage_markdown(
     if unmatched.empty:
         lines.append("None.")
     else:
-        lines += ["| Source | State | Agency as printed | Years | Largest population |", "|---|---|---|---|---|"]
+        lines += [
+            "| Source | State | Agency as printed | Years | Largest population |",
+            "|---|---|---|---|---|",
+        ]
         for row in unmatched.itertuples():
-            lines.append(f"| {row.source} | {row.state} | {row.agency} | {row.years} | {int(row.max_population):,} |")
+            lines.append(
+                f"| {row.source} | {row.state} | {row.agency} | {row.years} | {int(row.max_population):,} |"
+            )
     return "\n".join(lines) + "\n"

@@ -22,14 +22,23 @@ log = logging.getLogger(__name__)
 
 ALIASES_CSV = Path(__file__).with_name("aliases.csv")
 
-_AGENCY_SUFFIXES = (
-    "metropolitan police department",
-    "metropolitan police dept",
-    "police department",
-    "police dept",
-    "city police dept",
-    "police",
-    "pd",
+_AGENCY_SUFFIXES = tuple(
+    sorted(
+        (
+            "metropolitan police department",
+            "metropolitan police dept",
+            "police department",
+            "police dept",
+            "dept of public safety",
+            "department of public safety",
+            "bureau of police",
+            "police bureau",
+            "police",
+            "pd",
+        ),
+        key=len,
+        reverse=True,  # longest first
+    )
 )
 
 
@@ -50,8 +59,8 @@ def normalise_name(label: str) -> str:
     text = text.lower().strip()
     text = re.sub(r"\s*\([^)]*\)\s*", " ", text)  # "(balance)", "(Ventura)"
     text = re.sub(r"^city of\s+", "", text)
-    text = re.sub(r",\s*[a-z]{2}(-[a-z]{2})*\.?$", "", text)  # ", TN" / ", TN-MS-AR"
     text = re.sub(r"[\d,]+$", "", text).strip()  # footnote digits "Chicago3", "Mobile4,5"
+    text = re.sub(r",.*$", "", text)  # ", TN", ", TN-MS-AR", ", Tenn.", ", N.Y."
     for suffix in _AGENCY_SUFFIXES:
         if text.endswith(" " + suffix):
             text = text[: -len(suffix) - 1]
@@ -87,10 +96,21 @@ class PlaceMatcher:
             self._by_key[(row.state, row.key)] = row.geoid
 
     def match(self, state: str, agency: str) -> str | None:
-        """GEOID for one label, or None when unmatched or ambiguous across candidate states."""
+        """GEOID for one label, or None when unmatched or ambiguous across candidate states.
+
+        "Flint City Police Dept" normalises to "flint city"; when that is no place, the
+        trailing "city" is dropped ("Kansas City" itself is a place and matches first).
+        """
         key = normalise_name(agency)
-        hits = {self._by_key[(st, key)] for st in str(state).split("|") if (st, key) in self._by_key}
-        return hits.pop() if len(hits) == 1 else None
+        for candidate in dict.fromkeys((key, key.removesuffix(" city"))):
+            hits = {
+                self._by_key[(st, candidate)]
+                for st in str(state).split("|")
+                if (st, candidate) in self._by_key
+            }
+            if hits:
+                return hits.pop() if len(hits) == 1 else None
+        return None
 
     def match_frame(self, frame: pd.DataFrame) -> pd.Series:
         """Vectorised :meth:`match` over a frame with ``state`` and ``agency`` columns."""

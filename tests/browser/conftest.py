@@ -23,9 +23,17 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-    "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--use-gl=angle",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
 ]
 
 
@@ -70,7 +78,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
@@ -89,8 +99,11 @@ class RequestLog:
 
     @property
     def foreign(self) -> list[str]:
-        return [u for u in self.urls if urlparse(u).scheme in ("http", "https", "ws", "wss")
-                and urlparse(u).netloc != self.app_host]
+        return [
+            u
+            for u in self.urls
+            if urlparse(u).scheme in ("http", "https", "ws", "wss") and urlparse(u).netloc != self.app_host
+        ]
 
 
 @pytest.fixture

@@ -24,12 +24,35 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 
 def test_table8_beats_msa_and_marshall_fills_only_violent() -> None:
     rows = [
-        raw_row(geoid="1714000", year=2010, population=2833649, murder=436, robbery=14000, rape=pd.NA,
-                violent_crime=pd.NA, source="FBI CIUS 2010 Table 8", source_kind="cius_city_table"),
-        raw_row(geoid="1714000", year=2010, population=2833649, murder=999, source="FBI CIUS 2010 Table 6 (MSA)",
-                source_kind="cius_msa_table"),
-        raw_row(geoid="1714000", year=2010, population=2695598, murder=435, violent_crime=30000, rape=1300,
-                source="Marshall Project city-crime", source_kind="marshall_project"),
+        raw_row(
+            geoid="1714000",
+            year=2010,
+            population=2833649,
+            murder=436,
+            robbery=14000,
+            rape=pd.NA,
+            violent_crime=pd.NA,
+            source="FBI CIUS 2010 Table 8",
+            source_kind="cius_city_table",
+        ),
+        raw_row(
+            geoid="1714000",
+            year=2010,
+            population=2833649,
+            murder=999,
+            source="FBI CIUS 2010 Table 6 (MSA)",
+            source_kind="cius_msa_table",
+        ),
+        raw_row(
+            geoid="1714000",
+            year=2010,
+            population=2695598,
+            murder=435,
+            violent_crime=30000,
+            rape=1300,
+            source="Marshall Project city-crime",
+            source_kind="marshall_project",
+        ),
     ]
     out = harmonise(frame(rows))
     assert len(out) == 1
@@ -44,7 +67,9 @@ def test_table8_beats_msa_and_marshall_fills_only_violent() -> None:
 
 def test_missing_stays_missing_and_unmatched_rows_are_dropped() -> None:
     rows = [
-        raw_row(geoid="1714000", year=2011, population=100, murder=1, source="a", source_kind="ucr_data_tool"),
+        raw_row(
+            geoid="1714000", year=2011, population=100, murder=1, source="a", source_kind="ucr_data_tool"
+        ),
         raw_row(geoid=pd.NA, year=2011, population=100, murder=1, source="a", source_kind="ucr_data_tool"),
     ]
     out = harmonise(frame(rows))

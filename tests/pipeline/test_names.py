@@ -74,3 +74,22 @@ def test_alias_table_is_well_formed() -> None:
     assert aliases["geoid"].str.fullmatch(r"\d{7}").all()
     assert aliases["reason"].str.len().gt(10).all()
     assert not aliases.duplicated(["state", "key"]).any()
+
+
+@pytest.mark.parametrize(
+    ("state", "agency", "geoid"),
+    [
+        ("TN", "Memphis, Tenn.", "4748000"),  # Marshall Project labels
+        ("TN", "Nashville-Davidson Metro Police Dept", "4752006"),  # UCR Data Tool label
+        ("MO", "St. Louis, Mo.", "2965000"),
+    ],
+)
+def test_source_specific_labels(matcher: PlaceMatcher, state: str, agency: str, geoid: str) -> None:
+    assert matcher.match(state, agency) == geoid
+
+
+def test_city_police_suffix() -> None:
+    places = [Place("2629000", "MI", "Flint"), Place("2938000", "MO", "Kansas City")]
+    matcher = PlaceMatcher(places)
+    assert matcher.match("MI", "Flint City Police Dept") == "2629000"
+    assert matcher.match("MO", "Kansas City Police Dept") == "2938000"

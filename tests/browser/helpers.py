@@ -1,0 +1,71 @@
+"""Small JavaScript probes into the rendered Plotly graphs (what a person sees on screen)."""
+
+from __future__ import annotations
+
+import json
+
+
+def wait_for_map(page, timeout: float = 30_000) -> None:
+    """Until MapLibre has loaded and drawn at least one city polygon."""
+    page.wait_for_function(
+        """() => {
+            const gd = document.querySelector('#map .js-plotly-plot');
+            const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+            if (!sub || !sub.map || !sub.map.loaded()) return false;
+            const layers = sub.map.getStyle().layers.filter(l => l.type === 'fill').map(l => l.id);
+            return sub.map.queryRenderedFeatures({layers}).length > 0;
+        }""",
+        timeout=timeout,
+    )
+
+
+def rendered_city_ids(page) -> list[str]:
+    """GEOIDs of the polygons MapLibre actually drew (fill layers), deduplicated."""
+    return page.evaluate(
+        """() => {
+            const sub = document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot;
+            const layers = sub.map.getStyle().layers.filter(l => l.type === 'fill').map(l => l.id);
+            const ids = sub.map.queryRenderedFeatures({layers}).map(f => f.properties.geoid);
+            return [...new Set(ids)];
+        }"""
+    )
+
+
+def graph_data(page, graph_id: str) -> list[dict]:
+    """The traces currently drawn in a dcc.Graph."""
+    return json.loads(
+        page.evaluate(f"() => JSON.stringify(document.querySelector('#{graph_id} .js-plotly-plot').data)")
+    )
+
+
+def graph_layout_title(page, graph_id: str) -> str:
+    return page.evaluate(f"() => document.querySelector('#{graph_id} .js-plotly-plot').layout.title.text")
+
+
+def map_pixel(page, lon: float, lat: float) -> tuple[float, float]:
+    """Page coordinates of a lon/lat on the map (MapLibre projection + canvas offset)."""
+    point = page.evaluate(
+        """([lon, lat]) => {
+            const sub = document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot;
+            const p = sub.map.project([lon, lat]);
+            const rect = sub.map.getCanvas().getBoundingClientRect();
+            return [rect.left + p.x, rect.top + p.y];
+        }""",
+        [lon, lat],
+    )
+    return float(point[0]), float(point[1])
+
+
+def trend_panel_titles(page) -> list[str]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('#trends .annotation-text')].map(e => e.textContent)"""
+    )
+
+
+def wait_for_trends(page, expected_title: str, timeout: float = 30_000) -> None:
+    page.wait_for_function(
+        """(title) => [...document.querySelectorAll('#trends .annotation-text')]
+                        .some(e => e.textContent === title)""",
+        arg=expected_title,
+        timeout=timeout,
+    )

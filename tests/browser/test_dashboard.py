@@ -1,0 +1,160 @@
+"""The dashboard as a person uses it, in headless Chromium, with no network beyond the app."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.data import city_series
+
+from .conftest import screenshot
+from .helpers import (
+    graph_data,
+    graph_layout_title,
+    map_pixel,
+    rendered_city_ids,
+    trend_panel_titles,
+    wait_for_map,
+    wait_for_trends,
+)
+
+pytestmark = pytest.mark.browser
+
+PSP_LABELS = {
+    "Birmingham, AL",
+    "Indianapolis, IN",
+    "Memphis, TN",
+    "Toledo, OH",
+    "Baton Rouge, LA",
+    "Buffalo, NY",
+    "Cincinnati, OH",
+    "Houston, TX",
+    "Jackson, TN",
+    "Kansas City, MO",
+    "Lansing, MI",
+    "Springfield, IL",
+}
+
+
+def open_app(page, server_url: str, query: str = "") -> None:
+    page.goto(f"{server_url}/{query}")
+    wait_for_map(page)
+    page.wait_for_selector("#trends .js-plotly-plot .main-svg")
+    page.wait_for_selector("#ranking .js-plotly-plot .main-svg")
+
+
+def assert_offline(page) -> None:
+    assert page.requests.foreign == [], f"requests left the machine: {page.requests.foreign[:5]}"
+
+
+def test_default_view_shows_psp_cities_and_stays_on_the_machine(page, server_url) -> None:
+    open_app(page, server_url)
+    drawn = rendered_city_ids(page)
+    assert len(drawn) > 100, "the map should draw the program and context cities"
+    titles = set(trend_panel_titles(page))
+    assert titles >= PSP_LABELS
+    assert "Violent crime" in graph_layout_title(page, "map")
+    screenshot(page, "01-default-view")
+    page.mouse.wheel(0, 0)
+    assert_offline(page)
+
+
+def test_clicking_a_city_on_the_map_adds_its_trend_panel(page, server_url, dataset) -> None:
+    open_app(page, server_url)
+    detroit = dataset.cities.loc["2622000"]
+    assert "Detroit, MI" not in trend_panel_titles(page)
+    x, y = map_pixel(page, float(detroit["lon"]), float(detroit["lat"]))
+    page.mouse.click(x, y)
+    wait_for_trends(page, "Detroit, MI")
+    assert "Detroit, MI" in trend_panel_titles(page)
+    screenshot(page, "02-clicked-detroit")
+    assert_offline(page)
+
+
+def test_changing_the_year_recolours_the_map_without_resending_geometry(page, server_url) -> None:
+    open_app(page, server_url)
+    before = graph_data(page, "map")
+    responses = []
+    page.on("response", lambda r: responses.append(r) if "_dash-update-component" in r.url else None)
+    handle = page.locator("#year .rc-slider-handle")
+    handle.focus()
+    for _ in range(5):
+        handle.press("ArrowLeft")
+    page.wait_for_function(
+        "() => document.querySelector('#map .js-plotly-plot').layout.title.text.includes('2010')"
+    )
+    after = graph_data(page, "map")
+    assert before[2]["z"] != after[2]["z"], "program-city colours should change with the year"
+    map_bodies = [r.text() for r in responses if '"map"' in r.text()]
+    assert map_bodies, "a map update should have been sent"
+    assert all("coordinates" not in body for body in map_bodies), "geometry must not be resent"
+    screenshot(page, "03-year-2010")
+    assert_offline(page)
+
+
+def test_type_ahead_selects_jackson_tennessee_not_mississippi(page, server_url, dataset) -> None:
+    open_app(page, server_url, "?cities=1714000")
+    page.click("#cities")
+    page.keyboard.type("Jackson, TN")
+    page.keyboard.press("Enter")
+    wait_for_trends(page, "Jackson, TN")
+    assert "Jackson, MS" not in trend_panel_titles(page)
+    expected = city_series(dataset, ["4737640"], "violent_crime").set_index("year").loc[2015, "ratio"]
+    traces = [
+        t
+        for t in graph_data(page, "trends")
+        if t.get("customdata") and t["customdata"][0][0] == "Jackson, TN"
+    ]
+    assert traces, "a Jackson, TN line should be drawn"
+    points = dict(zip(traces[0]["x"], traces[0]["y"], strict=True))
+    assert points[2015] == pytest.approx(float(expected), abs=0.005)
+    screenshot(page, "04-jackson-tn")
+    assert_offline(page)
+
+
+def test_ranking_highlights_exactly_the_twelve_psp_cities(page, server_url) -> None:
+    open_app(page, server_url, "?cohort=psp-2017&year=2015")
+    traces = graph_data(page, "ranking")
+    highlighted = [t for t in traces if t["name"] != "Other cities"]
+    assert [t["name"] for t in highlighted] == ["PSP 2017"]
+    names = {row[0] for row in highlighted[0]["customdata"]}
+    assert names == PSP_LABELS
+    summary = page.inner_text("#ranking-summary")
+    assert "In 2015" in summary and "national rate" in summary
+    page.locator("#ranking").scroll_into_view_if_needed()
+    screenshot(page, "05-ranking-psp", full_page=True)
+    assert_offline(page)
+
+
+def test_a_city_year_without_data_says_no_data_not_zero(page, server_url, dataset) -> None:
+    # Birmingham, AL has no FBI figures for 2010 in any source.
+    open_app(page, server_url, "?year=2010&cities=0107000&from=2005&to=2016")
+    traces = graph_data(page, "map")
+    locations = traces[0]["locations"]
+    index = locations.index("0107000")
+    assert traces[0]["z"][index] == 0  # drawn in the grey "No data" layer
+    assert traces[2]["z"][index] is None  # not coloured as a value
+    assert "no data" in " ".join(traces[0]["customdata"][index]).lower()
+    birmingham = dataset.cities.loc["0107000"]
+    x, y = map_pixel(page, float(birmingham["lon"]), float(birmingham["lat"]))
+    page.mouse.move(x, y)
+    page.wait_for_selector("#map .hoverlayer .hovertext")
+    hover = page.inner_text("#map .hoverlayer")
+    assert "Birmingham, AL" in hover and "no data" in hover.lower()
+    line = next(
+        t
+        for t in graph_data(page, "trends")
+        if t.get("customdata") and t["customdata"][0][0] == "Birmingham, AL"
+    )
+    y_by_year = dict(zip(line["x"], line["y"], strict=True))
+    assert y_by_year[2010] is None, "a missing year is a gap, not zero"
+    notes = page.inner_text("#data-notes")
+    assert "2010" in notes and "Birmingham" in notes
+    screenshot(page, "06-no-data-birmingham-2010")
+    assert_offline(page)
+
+
+def test_bad_url_parameters_show_a_notice(page, server_url) -> None:
+    open_app(page, server_url, "?offence=arson&year=1066&cities=0000000")
+    notice = page.inner_text("#url-notice")
+    assert "arson" in notice and "1066" in notice and "0000000" in notice
+    assert_offline(page)

@@ -1,0 +1,46 @@
+"""Query-string state: valid links restore a view; bad values are dropped with a notice."""
+
+from __future__ import annotations
+
+from dashboard.state import ViewState, cohort_members, cohort_options, parse_query
+
+
+def test_default_view_is_the_psp_cohort(dataset) -> None:
+    state = parse_query("", dataset)
+    assert state.cohort == "psp-2017"
+    assert len(state.cities) == 12
+    assert state.year == 2015 and state.measure == "ratio" and state.offence == "violent_crime"
+    assert state.notices == ()
+
+
+def test_round_trip(dataset) -> None:
+    state = ViewState(
+        cohort="vrn-2015",
+        cities=("4737640", "2836000"),
+        offence="murder",
+        measure="rate",
+        year=2012,
+        year_from=1990,
+        year_to=2016,
+        threshold=2.0,
+    )
+    assert parse_query(state.to_query(), dataset) == state
+
+
+def test_invalid_values_are_dropped_with_notices(dataset) -> None:
+    state = parse_query(
+        "cities=4737640,9999999,<script>&offence=arson&measure=x&year=1800&threshold=abc&cohort=nope", dataset
+    )
+    assert state.cities == ("4737640",)
+    assert state.offence == "violent_crime" and state.measure == "ratio" and state.year == 2015
+    text = " ".join(state.notices)
+    for fragment in ("9999999", "arson", "measure", "1800", "abc", "nope"):
+        assert fragment in text
+
+
+def test_cohorts_come_from_programs_csv(dataset) -> None:
+    options = cohort_options(dataset)
+    assert {"psp-2017", "vrn-2014", "vrn-2015", "vrn-2016", "all-programs", "all-cities"} <= set(options)
+    assert len(cohort_members(dataset, "all-programs")) == 28
+    assert "4737640" in cohort_members(dataset, "psp-2017")  # Jackson, TN
+    assert "2836000" not in cohort_members(dataset, "psp-2017")  # not Jackson, MS
