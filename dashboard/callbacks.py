@@ -2,31 +2,69 @@
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, Patch, State, ctx, no_update
+from dataclasses import replace
+
+from dash import Dash, Input, Output, Patch, ctx, html, no_update
 
 from . import ids
 from .data import Dataset
-from .state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members
+from .state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
 from .views import map_snapshot, notes_view, ranking_view, trends_figure
 
 
 def register_callbacks(app: Dash, dataset: Dataset) -> None:
+    control_props = [
+        (ids.COHORT, "value"),
+        (ids.CITIES, "value"),
+        (ids.OFFENCE, "value"),
+        (ids.MEASURE, "value"),
+        (ids.YEAR, "value"),
+        (ids.YEAR_RANGE, "value"),
+        (ids.THRESHOLD, "value"),
+    ]
+
     @app.callback(
-        Output(ids.CITIES, "value"),
-        Input(ids.COHORT, "value"),
+        Output(ids.URL, "search"),
+        *[Output(c, p) for c, p in control_props],
+        Output(ids.URL_NOTICE, "children"),
+        Output(ids.URL_NOTICE, "className"),
+        Input(ids.URL, "search"),
+        *[Input(c, p) for c, p in control_props],
         Input(ids.MAP, "clickData"),
-        State(ids.CITIES, "value"),
-        prevent_initial_call=True,
     )
-    def update_selection(cohort: str, click: dict | None, current: list[str] | None):
-        """Choosing a cohort selects its cities; clicking a city on the map toggles it."""
-        if ctx.triggered_id == ids.COHORT:
-            return [] if cohort == ALL_CITIES else cohort_members(dataset, cohort)[:MAX_CITIES]
-        geoid = clicked_geoid(click)
-        if geoid is None or geoid not in dataset.cities.index:
-            return no_update
-        current = list(current or [])
-        return [g for g in current if g != geoid] if geoid in current else [*current, geoid][:MAX_CITIES]
+    def sync_state(search, cohort, cities, offence, measure, year, year_range, threshold, click):
+        """One source of truth for the view: the address bar and the controls mirror each other.
+
+        Opening or navigating (back/forward) to a URL sets the controls; changing a control,
+        choosing a cohort or clicking a city writes the URL.
+        """
+        unchanged = [no_update] * (len(control_props) + 2)
+        trigger = ctx.triggered_id
+        if trigger in (None, ids.URL):
+            state = parse_query(search or "", dataset)
+            return no_update, *control_values(state), *notice_outputs(state.notices)
+        state = ViewState(
+            cohort=cohort,
+            cities=tuple(cities or ()),
+            offence=offence,
+            measure=measure,
+            year=int(year),
+            year_from=int(year_range[0]),
+            year_to=int(year_range[1]),
+            threshold=float(threshold),
+        )
+        if trigger == ids.COHORT:
+            members = [] if cohort == ALL_CITIES else cohort_members(dataset, cohort)[:MAX_CITIES]
+            state = replace(state, cities=tuple(members))
+        elif trigger == ids.MAP:
+            geoid = clicked_geoid(click)
+            if geoid is None or geoid not in dataset.cities.index:
+                return no_update, *unchanged
+            state = replace(state, cities=toggle(state.cities, geoid))
+        outputs = [no_update] * len(control_props)
+        if state.cities != tuple(cities or ()):
+            outputs[1] = list(state.cities)
+        return state.to_query(), *outputs, no_update, no_update
 
     @app.callback(
         Output(ids.MAP, "figure"),
@@ -85,30 +123,28 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
     def update_notes(cities: list[str] | None, offence: str, year_range: list[int]):
         return notes_view(dataset, cities or [], offence, int(year_range[0]), int(year_range[1]))
 
-    @app.callback(
-        Output(ids.URL, "search"),
-        Input(ids.COHORT, "value"),
-        Input(ids.CITIES, "value"),
-        Input(ids.OFFENCE, "value"),
-        Input(ids.MEASURE, "value"),
-        Input(ids.YEAR, "value"),
-        Input(ids.YEAR_RANGE, "value"),
-        Input(ids.THRESHOLD, "value"),
-        prevent_initial_call=True,
-    )
-    def write_url(cohort, cities, offence, measure, year, year_range, threshold):
-        """Every control lives in the query string, so a copied link restores the view."""
-        state = ViewState(
-            cohort=cohort,
-            cities=tuple(cities or ()),
-            offence=offence,
-            measure=measure,
-            year=int(year),
-            year_from=int(year_range[0]),
-            year_to=int(year_range[1]),
-            threshold=float(threshold),
-        )
-        return state.to_query()
+
+def control_values(state: ViewState) -> list:
+    return [
+        state.cohort,
+        list(state.cities),
+        state.offence,
+        state.measure,
+        state.year,
+        [state.year_from, state.year_to],
+        state.threshold,
+    ]
+
+
+def notice_outputs(notices: tuple[str, ...]) -> tuple[list, str]:
+    return [html.P(text) for text in notices], "notice" if notices else "notice hidden"
+
+
+def toggle(cities: tuple[str, ...], geoid: str) -> tuple[str, ...]:
+    """Add a city to the selection, or remove it if it is already there."""
+    if geoid in cities:
+        return tuple(g for g in cities if g != geoid)
+    return (*cities, geoid)[:MAX_CITIES]
 
 
 def clicked_geoid(click: dict | None) -> str | None:

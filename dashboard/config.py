@@ -14,8 +14,6 @@ def geodata_dir() -> Path:
     return Path(os.environ.get("ATLAS_GEODATA", PROJECT_ROOT / "geodata"))
 
 
-SOURCE_CITATION = (
-    "Source: FBI Uniform Crime Reporting (CIUS tables, UCR Data Tool), Census TIGER/CB boundaries"
-)
+SOURCE_CITATION = "Source: FBI Uniform Crime Reporting; Census TIGER/CB boundaries"
 DEFAULT_RANKING_YEAR = 2015  # latest FBI data published when PSP was announced (June 2017)
 DEFAULT_THRESHOLD = 1.5

@@ -208,7 +208,8 @@ def year_snapshot(dataset: Dataset, year: int, offence: str) -> pd.DataFrame:
         how="left",
     )
     snapshot["year"] = year
-    return snapshot.reset_index(drop=True)
+    # Program cities last, so their markers draw on top of neighbouring context cities.
+    return snapshot.sort_values(["is_program", "label"], kind="stable").reset_index(drop=True)
 
 
 def measure_column(measure: str) -> str:

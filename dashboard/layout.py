@@ -17,13 +17,15 @@ GRAPH_CONFIG = {
 
 
 def _labelled(label: str, control, control_id: str) -> html.Div:
+    extra = " control-slider" if type(control).__name__ in ("Slider", "RangeSlider") else ""
     return html.Div(
-        [html.Label(label, htmlFor=control_id, className="control-label"), control], className="control"
+        [html.Label(label, htmlFor=control_id, className="control-label"), control],
+        className="control" + extra,
     )
 
 
 def _year_marks(years: list[int]) -> dict[int, str]:
-    return {y: str(y) for y in years if y % 5 == 0}
+    return {y: str(y) for y in years if y % 10 == 0}
 
 
 def controls(dataset: Dataset, state: ViewState) -> html.Div:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlparse
 
 import flask
 from dash import Dash
@@ -35,8 +36,7 @@ def create_app(dataset: Dataset | None = None, data_dir: Path | None = None) -> 
 
     def serve_layout():
         """Called per page load: controls and the first map come from the query string."""
-        args = flask.request.args.to_dict(flat=False) if flask.has_request_context() else {}
-        state = parse_query(args, dataset)
+        state = parse_query(page_query(), dataset)
         figure = map_figure(dataset, state.year, state.offence, state.measure, list(state.cities))
         return layout.page(dataset, state, figure)
 
@@ -46,6 +46,21 @@ def create_app(dataset: Dataset | None = None, data_dir: Path | None = None) -> 
     register_callbacks(app, dataset)
     _register_routes(app.server, dataset, folder)
     return app
+
+
+def page_query() -> str:
+    """The query string of the page whose layout is being built.
+
+    Dash fetches the layout with a separate request (``/_dash-layout``), so the page's own
+    query arrives as its same-origin Referer. The sync callback applies the URL again after
+    load, so this only spares the first paint a flash of the default view.
+    """
+    if not flask.has_request_context():
+        return ""
+    if flask.request.query_string:
+        return flask.request.query_string.decode("utf-8", "replace")
+    referrer = urlparse(flask.request.referrer or "")
+    return referrer.query if referrer.netloc == flask.request.host else ""
 
 
 def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> None:

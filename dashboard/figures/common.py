@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from ..config import CONFIG_DIR, SOURCE_CITATION
@@ -23,18 +24,28 @@ def theme() -> dict:
 
 
 def source_line(version: str, extra: str = "") -> str:
-    text = f"{SOURCE_CITATION}; {version}"
-    return f"{text}. {extra}" if extra else text
+    """Two short lines so the citation survives narrow embeds: source, then version and note."""
+    text = f"{SOURCE_CITATION}. Dataset {version}."
+    return f"{text}<br>{extra}" if extra else text
 
 
 def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, note: str = "") -> go.Figure:
     """Title that states the selection, source line at the bottom, fonts >= 14 px."""
     t = theme()
     fig.update_layout(
-        title={"text": title, "font": {"size": t["title_size"]}, "x": 0.01, "xanchor": "left"},
+        title={
+            "text": title,
+            "font": {"size": t["title_size"]},
+            "x": 0.01,
+            "xanchor": "left",
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "pad": {"t": 12},
+        },
         font={"family": t["font_family"], "size": t["font_size"]},
         height=height,
-        margin={"l": 70, "r": 30, "t": 70, "b": 80},
+        margin={"l": 70, "r": 30, "t": 70, "b": 110},
         paper_bgcolor="white",
         plot_bgcolor="white",
         hoverlabel={"font": {"size": 15}},
@@ -45,7 +56,7 @@ def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, not
         yref="paper",
         x=0,
         y=0,
-        yshift=-60,
+        yshift=-52,
         xanchor="left",
         yanchor="top",
         showarrow=False,
@@ -57,7 +68,7 @@ def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, not
 
 def format_value(value: float | None, measure: str) -> str:
     """Human text for one value in the given measure; "no data" for missing."""
-    if value is None or value != value:  # NaN
+    if value is None or pd.isna(value):
         return "no data"
     if measure == "ratio":
         return f"{value:.2f}× national"

@@ -100,7 +100,8 @@ def map_arrays(snapshot: pd.DataFrame, measure: str, offence_label: str, selecte
         "no_data_z": [0 if not h else None for h in has_data],
         "context_z": _mask(colour, has_data & ~program),
         "program_z": _mask(colour, has_data & program),
-        "marker_colour": [float(c) if h else None for c, h in zip(colour, has_data, strict=True)],
+        # markers without data are hidden by a null latitude; their colour value is irrelevant
+        "marker_colour": [float(c) if h else 0.0 for c, h in zip(colour, has_data, strict=True)],
         "marker_lat": [float(la) if h else None for la, h in zip(snapshot["lat"], has_data, strict=True)],
         "marker_lat_no_data": [
             float(la) if not h else None for la, h in zip(snapshot["lat"], has_data, strict=True)

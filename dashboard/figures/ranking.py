@@ -119,7 +119,7 @@ def build_ranking_figure(
         f"{offence_label} in {year}: cities ranked by ratio to the national rate",
         version,
         height,
-        note="FBI caution: rankings are misleading; see note beside chart.",
+        note="The FBI cautions against ranking cities (see note).",
     )
     fig.update_layout(margin={"t": 100})
     return fig

@@ -87,6 +87,7 @@ def build_trends_figure(
         horizontal_spacing=0.04,
     )
     us = _full_years(national[["year", "rate", "count"]], years)
+    breaks_legend_shown = False
     for index, geoid in enumerate(geoids):
         row, col = index // cols + 1, index % cols + 1
         city = _full_years(series[series["geoid"] == geoid].drop(columns="geoid"), years)
@@ -126,8 +127,19 @@ def build_trends_figure(
                 col=col,
             )
         elif measure == "ratio":
-            fig.add_hline(
-                y=1, line={"color": t["national_colour"], "width": 1.5, "dash": "dash"}, row=row, col=col
+            fig.add_trace(
+                go.Scatter(
+                    x=[year_from - 0.5, year_to + 0.5],
+                    y=[1, 1],
+                    mode="lines",
+                    name="US average (= 1×)",
+                    legendgroup="us",
+                    showlegend=first,
+                    line={"color": t["national_colour"], "width": 1.5, "dash": "dash"},
+                    hoverinfo="skip",
+                ),
+                row=row,
+                col=col,
             )
         for announced, short in announcements.get(geoid, []):
             x = announcement_x(announced)
@@ -144,7 +156,9 @@ def build_trends_figure(
                     xanchor="left",
                     yanchor="top",
                 )
-        _add_break_markers(fig, city, breaks[breaks["geoid"] == geoid], row, col, first)
+        breaks_legend_shown |= _add_break_markers(
+            fig, city, breaks[breaks["geoid"] == geoid], row, col, show_legend=not breaks_legend_shown
+        )
         if rape_linked and year_from < RAPE_DEFINITION_CHANGE_YEAR <= year_to:
             fig.add_vline(
                 x=RAPE_DEFINITION_CHANGE_YEAR - 0.5,
@@ -153,36 +167,61 @@ def build_trends_figure(
                 col=col,
             )
     y_title = MEASURE_LABELS[measure].capitalize()
-    fig.update_yaxes(rangemode="tozero", tickformat=",", gridcolor="#eeeeee")
+    fig.update_yaxes(range=[0, _y_max(series, us, measure, years)], tickformat=",", gridcolor="#eeeeee")
     fig.update_xaxes(
         range=[year_from - 0.5, year_to + 0.5],
         gridcolor="#f3f3f3",
-        dtick=5 if year_to - year_from > 12 else 2,
+        dtick=_x_tick_step(year_to - year_from, cols),
     )
     fig.update_yaxes(title_text=y_title, row=1, col=1)
     fig.update_annotations(font_size=15, selector={"text": None})
     for annotation in fig.layout.annotations[: len(geoids)]:
         annotation.font = {"size": 15}
-    height = 170 + rows * (240 if rows <= 3 else 200)
-    note = (
-        "Dotted grey line: FBI rape definition broadened in 2013. " if rape_linked else ""
-    ) + "Blue dotted: program announced. ◇ marks a break; gaps are years with no data."
+    height = 190 + rows * (240 if rows <= 3 else 200)
+    note = "Blue dotted line: program announced · ◇ break or caveat (hover) · gaps: no data" + (
+        "<br>Grey dotted line: FBI rape definition broadened in 2013" if rape_linked else ""
+    )
     scope = f"{len(geoids)} cities" if len(geoids) > 1 else labels.get(geoids[0], geoids[0])
     title = f"{offence_label}, {MEASURE_LABELS[measure]}, {year_from}–{year_to}: {scope} vs the US"
     apply_base_layout(fig, title, version, height, note=note)
+    plot_height = height - 125 - 110
     fig.update_layout(
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-        margin={"t": 110},
+        legend={
+            "orientation": "h",
+            "y": 1 + 38 / plot_height,
+            "yanchor": "bottom",
+            "x": 0,
+            "xanchor": "left",
+            "font": {"size": 14},
+        },
+        margin={"t": 125},
     )
     return fig
 
 
+def _x_tick_step(span: int, cols: int) -> int:
+    """Year ticks that stay horizontal in narrow panels."""
+    per_panel = span / max(1, 6 - cols)
+    return 10 if per_panel > 8 else 5 if span > 12 else 2
+
+
+def _y_max(series: pd.DataFrame, us: pd.DataFrame, measure: str, years: range) -> float:
+    """A shared y range that shows every drawn value (and the 1x line for ratios)."""
+    in_range = series[series["year"].between(years.start, years.stop - 1)][measure].astype("Float64")
+    values = [float(in_range.max())] if in_range.notna().any() else [0.0]
+    if measure == "rate" and us["rate"].notna().any():
+        values.append(float(us["rate"].max()))
+    if measure == "ratio":
+        values.append(1.0)
+    return max(values) * 1.08 or 1.0
+
+
 def _add_break_markers(
-    fig: go.Figure, city: pd.DataFrame, breaks: pd.DataFrame, row: int, col: int, first: bool
-) -> None:
+    fig: go.Figure, city: pd.DataFrame, breaks: pd.DataFrame, row: int, col: int, show_legend: bool
+) -> bool:
     """A diamond at the start of each documented break, hover shows the plain-language note."""
     if breaks.empty:
-        return
+        return False
     lo, hi = int(city["year"].min()), int(city["year"].max())
     xs, texts = [], []
     for brk in breaks.itertuples():
@@ -192,7 +231,7 @@ def _add_break_markers(
         xs.append(start)
         texts.append(brk.note)
     if not xs:
-        return
+        return False
     fig.add_trace(
         go.Scatter(
             x=xs,
@@ -200,7 +239,7 @@ def _add_break_markers(
             mode="markers",
             name="Break or caveat (hover)",
             legendgroup="break",
-            showlegend=first,
+            showlegend=show_legend,
             marker={"symbol": "diamond-open", "size": 12, "color": "#6a3d9a", "line": {"width": 2}},
             text=texts,
             hovertemplate="%{x}: %{text}<extra></extra>",
@@ -209,3 +248,4 @@ def _add_break_markers(
         row=row,
         col=col,
     )
+    return True

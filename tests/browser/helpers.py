@@ -25,7 +25,8 @@ def rendered_city_ids(page) -> list[str]:
         """() => {
             const sub = document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot;
             const layers = sub.map.getStyle().layers.filter(l => l.type === 'fill').map(l => l.id);
-            const ids = sub.map.queryRenderedFeatures({layers}).map(f => f.properties.geoid);
+            // MapLibre keeps the feature id (our GEOID) as a number: restore the leading zero.
+            const ids = sub.map.queryRenderedFeatures({layers}).map(f => String(f.id).padStart(7, '0'));
             return [...new Set(ids)];
         }"""
     )

@@ -60,13 +60,20 @@ def test_default_view_shows_psp_cities_and_stays_on_the_machine(page, server_url
 
 def test_clicking_a_city_on_the_map_adds_its_trend_panel(page, server_url, dataset) -> None:
     open_app(page, server_url)
-    detroit = dataset.cities.loc["2622000"]
-    assert "Detroit, MI" not in trend_panel_titles(page)
-    x, y = map_pixel(page, float(detroit["lon"]), float(detroit["lat"]))
+    little_rock = dataset.cities.loc["0541000"]
+    assert "Little Rock, AR" not in trend_panel_titles(page)
+    x, y = map_pixel(page, float(little_rock["lon"]), float(little_rock["lat"]))
     page.mouse.click(x, y)
-    wait_for_trends(page, "Detroit, MI")
-    assert "Detroit, MI" in trend_panel_titles(page)
-    screenshot(page, "02-clicked-detroit")
+    wait_for_trends(page, "Little Rock, AR")
+    assert "Little Rock, AR" in trend_panel_titles(page)
+    assert "0541000" in page.url, "the selection is written to the address bar"
+    screenshot(page, "02-clicked-little-rock")
+    page.mouse.click(x, y)  # a second click removes it again
+    page.wait_for_function("() => !window.location.search.includes('0541000')")
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('#trends .annotation-text')]"
+        ".some(e => e.textContent === 'Little Rock, AR')"
+    )
     assert_offline(page)
 
 
@@ -75,7 +82,7 @@ def test_changing_the_year_recolours_the_map_without_resending_geometry(page, se
     before = graph_data(page, "map")
     responses = []
     page.on("response", lambda r: responses.append(r) if "_dash-update-component" in r.url else None)
-    handle = page.locator("#year .rc-slider-handle")
+    handle = page.locator("#year [role=slider]")
     handle.focus()
     for _ in range(5):
         handle.press("ArrowLeft")
@@ -138,7 +145,7 @@ def test_a_city_year_without_data_says_no_data_not_zero(page, server_url, datase
     x, y = map_pixel(page, float(birmingham["lon"]), float(birmingham["lat"]))
     page.mouse.move(x, y)
     page.wait_for_selector("#map .hoverlayer .hovertext")
-    hover = page.inner_text("#map .hoverlayer")
+    hover = page.text_content("#map .hoverlayer") or ""
     assert "Birmingham, AL" in hover and "no data" in hover.lower()
     line = next(
         t
