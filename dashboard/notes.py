@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .data import Dataset, city_series, national_for_display
-from .pipeline.coverage import year_ranges
+from .pipeline.coverage import source_kind_label, year_ranges
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,10 @@ def city_notes(
         for span, text in _grouped(rows, "notes"):
             if text not in break_texts:
                 items.append(f"{span}: {text}")
-        for span, text in _grouped(
-            rows.assign(primary=rows["source"].str.split(" + ", regex=False).str[0]), "primary"
-        ):
-            items.append(f"Source {span}: {text}.")
+        kinds = rows.assign(kind=rows["source"].map(source_kind_label))
+        sources = "; ".join(f"{span} {text}" for span, text in _grouped(kinds, "kind"))
+        if sources:
+            items.append(f"Sources: {sources} (the exact table for each year is in crime_city_year.csv).")
         result.append(CityNotes(geoid, dataset.label(geoid), tuple(items)))
     return result
 

@@ -25,8 +25,8 @@ def theme() -> dict:
 
 def source_line(version: str, extra: str = "") -> str:
     """Two short lines so the citation survives narrow embeds: source, then version and note."""
-    text = f"{SOURCE_CITATION}. Dataset {version}."
-    return f"{text}<br>{extra}" if extra else text
+    text = f"{SOURCE_CITATION}.<br>Dataset {version}."
+    return f"{text} {extra}" if extra else text
 
 
 def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, note: str = "") -> go.Figure:
@@ -45,7 +45,7 @@ def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, not
         },
         font={"family": t["font_family"], "size": t["font_size"]},
         height=height,
-        margin={"l": 70, "r": 30, "t": 70, "b": 110},
+        margin={"l": 70, "r": 30, "t": 70, "b": 115},
         paper_bgcolor="white",
         plot_bgcolor="white",
         hoverlabel={"font": {"size": 15}},

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from .common import MEASURE_LABELS, apply_base_layout, format_value, theme
 
@@ -35,13 +36,17 @@ def colour_values(snapshot: pd.DataFrame, measure: str) -> pd.Series:
 
 
 def coloraxis_for(snapshot: pd.DataFrame, measure: str) -> dict:
-    """Diverging, colour-blind-safe scale centred on 1x for ratios; sequential otherwise."""
+    """Diverging, colour-blind-safe scale centred on 1x for ratios; sequential otherwise.
+
+    Scales are spelled out as colour stops: a Patch bypasses plotly.py, and plotly.js does
+    not know Python-side names such as "RdBu_r".
+    """
     t = theme()
     title = {"text": MEASURE_LABELS[measure].replace(" ", "<br>", 1), "font": {"size": 14}}
     if measure == "ratio":
         ticks = [-2, -1, 0, 1, 2]
         return {
-            "colorscale": t["ratio_colorscale"],
+            "colorscale": get_colorscale(t["ratio_colorscale"]),
             "cmin": -RATIO_LOG2_RANGE,
             "cmax": RATIO_LOG2_RANGE,
             "cmid": 0,
@@ -56,7 +61,7 @@ def coloraxis_for(snapshot: pd.DataFrame, measure: str) -> dict:
     values = snapshot[measure].astype("Float64").dropna().astype(float)
     top = float(np.nanpercentile(values, 95)) if len(values) else 1.0
     return {
-        "colorscale": t["rate_colorscale"],
+        "colorscale": get_colorscale(t["rate_colorscale"]),
         "cmin": 0,
         "cmax": max(top, 1.0),
         "cmid": None,

@@ -119,7 +119,7 @@ def build_ranking_figure(
         f"{offence_label} in {year}: cities ranked by ratio to the national rate",
         version,
         height,
-        note="The FBI cautions against ranking cities (see note).",
+        note="<br>The FBI cautions against ranking cities (see note).",
     )
     fig.update_layout(margin={"t": 100})
     return fig

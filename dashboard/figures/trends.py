@@ -178,13 +178,13 @@ def build_trends_figure(
     for annotation in fig.layout.annotations[: len(geoids)]:
         annotation.font = {"size": 15}
     height = 190 + rows * (240 if rows <= 3 else 200)
-    note = "Blue dotted line: program announced · ◇ break or caveat (hover) · gaps: no data" + (
-        "<br>Grey dotted line: FBI rape definition broadened in 2013" if rape_linked else ""
+    note = "Blue dotted: program announced · ◇ break or caveat (hover) · gaps: no data" + (
+        "<br>Grey dotted: FBI rape definition broadened in 2013" if rape_linked else ""
     )
     scope = f"{len(geoids)} cities" if len(geoids) > 1 else labels.get(geoids[0], geoids[0])
     title = f"{offence_label}, {MEASURE_LABELS[measure]}, {year_from}–{year_to}: {scope} vs the US"
     apply_base_layout(fig, title, version, height, note=note)
-    plot_height = height - 125 - 110
+    plot_height = height - 125 - 115
     fig.update_layout(
         legend={
             "orientation": "h",

@@ -34,15 +34,15 @@ _KIND_WORDS = (
 )
 
 
+def source_kind_label(source: str) -> str:
+    """The kind of a row's primary source: "FBI CIUS 2006 Table 6 (MSA)" -> "CIUS metro-area tables"."""
+    primary = str(source).split(" + ")[0]
+    return next((name for word, name in _KIND_WORDS if word in primary), primary)
+
+
 def _primary_kinds(sources: pd.Series) -> str:
     """Which kinds of source supply a city's primary rows, e.g. "CIUS city tables; UCR Data Tool"."""
-    kinds: list[str] = []
-    for source in sources:
-        primary = source.split(" + ")[0]
-        label = next((name for word, name in _KIND_WORDS if word in primary), primary)
-        if label not in kinds:
-            kinds.append(label)
-    return "; ".join(sorted(kinds))
+    return "; ".join(sorted({source_kind_label(s) for s in sources}))
 
 
 def coverage_markdown(

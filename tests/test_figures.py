@@ -1,0 +1,86 @@
+"""Figures are pure functions of the data: tested without a server."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from dashboard.data import city_series, national_for_display, year_snapshot
+from dashboard.figures import map as map_fig
+from dashboard.figures.ranking import ranking_frame, streak_above
+from dashboard.figures.trends import announcement_x, grid_shape
+from dashboard.views import map_snapshot, ranking_view, trends_figure
+
+
+def test_map_colours_missing_cities_grey_never_zero(dataset) -> None:
+    snapshot = year_snapshot(dataset, 2010, "violent_crime")
+    arrays = map_fig.map_arrays(snapshot, "ratio", "Violent crime", [])
+    index = snapshot.index[snapshot["geoid"] == "0107000"][0]  # Birmingham 2010: no data anywhere
+    assert arrays["no_data_z"][index] == 0
+    assert arrays["program_z"][index] is None and arrays["context_z"][index] is None
+    memphis = snapshot.index[snapshot["geoid"] == "4748000"][0]
+    assert arrays["no_data_z"][memphis] is None
+    assert arrays["program_z"][memphis] == min(2.0, math.log2(float(snapshot.at[memphis, "ratio"])))
+
+
+def test_ratio_scale_is_diverging_and_centred_on_one(dataset) -> None:
+    axis = map_fig.coloraxis_for(year_snapshot(dataset, 2015, "murder"), "ratio")
+    assert axis["cmid"] == 0 and axis["cmin"] == -axis["cmax"]
+    assert isinstance(axis["colorscale"], list)  # explicit stops: patched figures bypass plotly.py
+    assert "1× (US)" in axis["colorbar"]["ticktext"]
+
+
+def test_map_patch_carries_no_geometry(dataset) -> None:
+    arrays, title = map_snapshot(dataset, 2012, "robbery", "rate", ["4748000"])
+    assert "coordinates" not in str(arrays)
+    assert "2012" in title and "Robbery" in title
+
+
+def test_trend_gaps_stay_gaps(dataset) -> None:
+    fig = trends_figure(dataset, ["0107000"], "violent_crime", "rate", 2005, 2016)
+    city = next(t for t in fig.data if t.name.startswith("City"))
+    by_year = dict(zip(city.x, city.y, strict=True))
+    assert by_year[2010] is None
+    assert by_year[2011] is not None
+    us = next(t for t in fig.data if t.name == "US average")
+    assert all(v is not None for v in us.y)
+    assert "Source: FBI Uniform Crime Reporting" in fig.layout.annotations[-1].text
+
+
+def test_small_multiples_grid() -> None:
+    assert grid_shape(1) == (1, 1)
+    assert grid_shape(12) == (3, 4)
+    assert grid_shape(28) == (7, 4)
+    assert announcement_x("2017-06-20") == 2017.47
+    assert announcement_x("2014") == 2014.0
+
+
+def test_streak_counts_consecutive_years_and_stops_at_gaps() -> None:
+    series = pd.DataFrame(
+        {
+            "geoid": ["a"] * 5 + ["b"] * 3,
+            "year": [2011, 2012, 2013, 2014, 2015, 2013, 2014, 2015],
+            "ratio": [2.0, 2.0, 1.0, 2.0, 2.0, 3.0, None, 3.0],
+        }
+    )
+    streaks = streak_above(series, 2015, 1.5)
+    assert streaks["a"] == 2 and streaks["b"] == 1
+
+
+def test_ranking_highlights_only_the_chosen_cohort(dataset) -> None:
+    ranked = ranking_frame(
+        city_series(dataset, None, "violent_crime"), dataset.cities, 2015, 1.5, ["PSP 2017"]
+    )
+    highlighted = ranked[ranked["highlight"] == "PSP 2017"]
+    assert len(highlighted) == 12
+    assert ranked["ratio"].is_monotonic_decreasing
+    _fig, summary = ranking_view(dataset, "psp-2017", "violent_crime", 2015, 1.5)
+    assert "In 2015" in summary and str(int(ranked["above"].sum())) in summary
+
+
+def test_national_display_series_uses_what_the_fbi_printed(dataset) -> None:
+    national = national_for_display(dataset, "violent_crime").set_index("year")
+    assert national.loc[2015, "rape_definition"] == "legacy" and national.loc[2015, "rate"] == 372.6
+    assert national.loc[2018, "rape_definition"] == "revised"
+    assert national.index.is_unique

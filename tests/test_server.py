@@ -1,0 +1,50 @@
+"""HTTP routes without a browser: health, the public data files and their caching."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.server import create_app
+
+
+@pytest.fixture(scope="module")
+def client(dataset):
+    return create_app(dataset).server.test_client()
+
+
+def test_healthz_reports_the_data_version(client, dataset) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["data_version"] == dataset.version
+    assert body["cities"] == len(dataset.cities) and body["years"] == [1975, 2019]
+
+
+def test_geometry_is_served_once_and_cached(client) -> None:
+    first = client.get("/data/cities.geojson")
+    assert first.status_code == 200
+    assert first.mimetype == "application/geo+json"
+    assert "max-age=86400" in first.headers["Cache-Control"]
+    again = client.get("/data/cities.geojson", headers={"If-None-Match": first.headers["ETag"].strip('"')})
+    assert again.status_code in (200, 304)
+    conditional = client.get("/data/cities.geojson", headers={"If-None-Match": first.headers["ETag"]})
+    assert conditional.status_code == 304
+
+
+@pytest.mark.parametrize("name", ["secret.txt", ".git", "..", "breaks.csv.bak"])
+def test_only_the_public_data_files_are_served(client, name: str) -> None:
+    assert client.get(f"/data/{name}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/data/../app.py", "/data/%2e%2e/app.py", "/data/..%2fpyproject.toml"])
+def test_no_file_outside_geodata_leaks(client, path: str) -> None:
+    body = client.get(path).get_data(as_text=True)
+    assert "def main" not in body and "[project]" not in body
+
+
+def test_page_is_served_without_external_assets(client) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert "Safety Partnership Atlas" in html
+    for host in ("cdn.", "unpkg", "googleapis", "mapbox", "carto"):
+        assert host not in html
