@@ -178,7 +178,7 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                             ),
                             panel(
                                 "Selection criterion: who was above the national rate?",
-                                html.P(id=ids.RANKING_SUMMARY, className="summary"),
+                                html.Div(id=ids.RANKING_SUMMARY, className="summary"),
                                 html.Div(
                                     className="ranking-row",
                                     children=[

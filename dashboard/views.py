@@ -94,7 +94,39 @@ def ranking_view(dataset: Dataset, cohort: str, offence: str, year: int, thresho
     fig = ranking_fig.build_ranking_figure(
         ranked, year=year, threshold=threshold, offence_label=label, version=dataset.version
     )
-    return fig, ranking_fig.ranking_summary(ranked, threshold, year, label)
+    summary = ranking_fig.ranking_summary(ranked, threshold, year, label)
+    return fig, [html.P(summary), sustained_table(ranked, threshold, year)]
+
+
+def sustained_table(ranked: pd.DataFrame, threshold: float, year: int) -> html.Table:
+    """Highlighted cities: how far above the national rate, and for how many years in a row."""
+    chosen = ranked[ranked["highlight"] != "other"]
+    header = html.Tr(
+        [
+            html.Th("City"),
+            html.Th("Cohort"),
+            html.Th("Rank"),
+            html.Th(f"Ratio in {year}"),
+            html.Th(f"Years in a row at or above {threshold:g}× (to {year})"),
+        ]
+    )
+    rows = [
+        html.Tr(
+            [
+                html.Td(r.label),
+                html.Td(r.highlight),
+                html.Td(int(r.rank)),
+                html.Td(f"{r.ratio:.2f}×"),
+                html.Td(int(r.streak)),
+            ]
+        )
+        for r in chosen.itertuples()
+    ]
+    return html.Table(
+        [html.Thead(header), html.Tbody(rows)],
+        className="sustained",
+        **{"aria-label": "Sustained: years in a row above the threshold"},
+    )
 
 
 def notes_view(dataset: Dataset, geoids: list[str], offence: str, year_from: int, year_to: int) -> list:

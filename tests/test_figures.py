@@ -75,8 +75,9 @@ def test_ranking_highlights_only_the_chosen_cohort(dataset) -> None:
     highlighted = ranked[ranked["highlight"] == "PSP 2017"]
     assert len(highlighted) == 12
     assert ranked["ratio"].is_monotonic_decreasing
-    _fig, summary = ranking_view(dataset, "psp-2017", "violent_crime", 2015, 1.5)
-    assert "In 2015" in summary and str(int(ranked["above"].sum())) in summary
+    _fig, (summary, table) = ranking_view(dataset, "psp-2017", "violent_crime", 2015, 1.5)
+    assert "In 2015" in summary.children and str(int(ranked["above"].sum())) in summary.children
+    assert len(table.children[1].children) == 12  # one row per highlighted city, with its streak
 
 
 def test_national_display_series_uses_what_the_fbi_printed(dataset) -> None:
