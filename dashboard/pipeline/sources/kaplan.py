@@ -30,15 +30,14 @@ confirms it the row is labelled "revised" (the definition the FBI required from 
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from pathlib import Path
 
 import pandas as pd
-import xlrd
 
 from ..schema import OFFENCES, RAW_CITY_COLUMNS
+from .cius_city import STATE_CODES, parse_city_tables
 
 log = logging.getLogger(__name__)
 
@@ -47,30 +46,9 @@ SOURCE = "Kaplan Return A extract (crimedatatool_helper)"
 SOURCE_KIND = "raw_agency_extract"
 
 # CIUS city tables that print both rape columns (2013-2016; in 2016 the city table is Table 6).
-CIUS_CITY_TABLES: dict[int, Path] = {
-    2013: Path("crime/Majorfalcon__Foundations-of-Data-Science-Capstone")
-    / "Table_8_Offenses_Known_to_Law_Enforcement_by_State_by_City_2013.xls",
-    2014: Path("crime/Majorfalcon__Foundations-of-Data-Science-Capstone")
-    / "Table_8_Offenses_Known_to_Law_Enforcement_by_State_by_City_2014.xls",
-    2015: Path("crime/Majorfalcon__Foundations-of-Data-Science-Capstone")
-    / "Table_8_Offenses_Known_to_Law_Enforcement_by_State_by_City_2015.xls",
-    2016: Path("crime/cno-opa__outcome_indicators")
-    / "Table_6_Offenses_Known_to_Law_Enforcement_by_State_by_City_2016.xls",
-}
 FIRST_REVISED_YEAR = 2013
 
-STATE_USPS: dict[str, str] = {
-    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA",
-    "COLORADO": "CO", "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC",
-    "FLORIDA": "FL", "GEORGIA": "GA", "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL", "INDIANA": "IN",
-    "IOWA": "IA", "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA", "MAINE": "ME", "MARYLAND": "MD",
-    "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN", "MISSISSIPPI": "MS", "MISSOURI": "MO",
-    "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV", "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ",
-    "NEW MEXICO": "NM", "NEW YORK": "NY", "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH",
-    "OKLAHOMA": "OK", "OREGON": "OR", "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC",
-    "SOUTH DAKOTA": "SD", "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT",
-    "VIRGINIA": "VA", "WASHINGTON": "WA", "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
-}  # fmt: skip
+STATE_USPS: dict[str, str] = STATE_CODES  # one state-name table for every parser
 
 # Offence -> column, for the two schemas of the extracts (violent and property are derived).
 _SCHEMAS: dict[str, dict[str, str]] = {
@@ -129,44 +107,20 @@ def city_key(label: str) -> str:
     return re.sub(r"\s+", " ", _clean_label(label)).lower()
 
 
-@functools.lru_cache(maxsize=8)
-def _rape_columns_filled(path: Path) -> tuple[tuple[str, str, str], ...]:
-    """(USPS, city key, "legacy"|"revised") for each row of one CIUS city table that fills one rape column."""
-    sheet = xlrd.open_workbook(str(path), on_demand=True).sheet_by_index(0)
-    header_row = next(
-        r for r in range(min(sheet.nrows, 20)) if str(sheet.cell_value(r, 0)).strip() == "State"
-    )
-    header = [re.sub(r"\s+", " ", str(h)).lower() for h in sheet.row_values(header_row)]
-    revised = next(i for i, h in enumerate(header) if h.startswith("rape") and "revised" in h)
-    legacy = next(i for i, h in enumerate(header) if h.startswith("rape") and "legacy" in h)
-    found: list[tuple[str, str, str]] = []
-    state = ""
-    for r in range(header_row + 1, sheet.nrows):
-        row = sheet.row_values(r)
-        if str(row[0]).strip():
-            state = STATE_USPS.get(_clean_label(row[0]).upper(), "")
-        city = city_key(row[1]) if len(row) > 1 else ""
-        if not state or not city:
-            continue
-        filled = [
-            name for name, col in (("revised", revised), ("legacy", legacy)) if row[col] not in ("", " ")
-        ]
-        if len(filled) == 1:
-            found.append((state, city, filled[0]))
-    return tuple(found)
-
-
 def cius_city_rape_definitions(sources: Path) -> dict[tuple[str, str, int], str]:
     """Which rape definition each agency's 2013-2016 CIUS city-table figure uses.
 
-    Keyed by (USPS state, :func:`city_key` of the city label, year). Agency-years whose table row
-    fills neither rape column (e.g. Chicago 2013) or that have no row are absent.
+    Keyed by (USPS state, :func:`city_key` of the city label, year), read from the parsed city
+    tables. Agency-years whose table row fills neither rape column (e.g. Chicago 2013) or that
+    have no row are absent.
     """
-    lookup: dict[tuple[str, str, int], str] = {}
-    for year, relative in CIUS_CITY_TABLES.items():
-        for state, city, definition in _rape_columns_filled(Path(sources) / relative):
-            lookup[(state, city, year)] = definition
-    return lookup
+    tables = parse_city_tables(Path(sources))
+    filled = tables[tables["year"].between(FIRST_REVISED_YEAR, 2016) & tables["rape"].notna()]
+    columns = filled[["state", "agency", "year", "rape_definition"]]
+    return {
+        (state, city_key(agency), int(year)): definition
+        for state, agency, year, definition in columns.itertuples(index=False)
+    }
 
 
 def rape_definition_for(
