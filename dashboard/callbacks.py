@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import urlparse
 
 from dash import Dash, Input, Output, Patch, ctx, html, no_update
 
 from . import ids
 from .data import Dataset
+from .embed import embed_snippet
 from .state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
+from .summaries import chart_summary
+from .tables import CHART_TABLES
 from .views import map_snapshot, notes_view, ranking_view, trends_figure
 
 
 def register_callbacks(app: Dash, dataset: Dataset) -> None:
+    register_share_callbacks(app, dataset)
     control_props = [
         (ids.COHORT, "value"),
         (ids.CITIES, "value"),
@@ -156,3 +161,52 @@ def clicked_geoid(click: dict | None) -> str | None:
         return str(point["location"])
     data = point.get("customdata")
     return str(data[0]) if isinstance(data, list) and data else None
+
+
+def register_share_callbacks(app: Dash, dataset: Dataset) -> None:
+    """Links, summaries and tables that follow the view (the URL is the source of truth)."""
+    link_outputs = [Output(ids.DOWNLOAD_CSV, "href"), Output(ids.PRESENT_LINK, "href")]
+    link_outputs += [Output(ids.export_link(c, f), "href") for c in ids.CHARTS for f in ids.EXPORT_FORMATS]
+
+    @app.callback(
+        *link_outputs,
+        *[Output(ids.chart_summary(c), "children") for c in ids.CHARTS],
+        *[Output(ids.embed_code(c), "value") for c in ids.CHARTS],
+        Input(ids.URL, "search"),
+        Input(ids.URL, "href"),
+    )
+    def update_share(search: str | None, href: str | None):
+        state = parse_query(search or "", dataset)
+        query = state.to_query()
+        links = [f"/export/data.csv{query}", f"/?present=1&{query.lstrip('?')}"]
+        links += [f"/export/{c}.{f}{query}" for c in ids.CHARTS for f in ids.EXPORT_FORMATS]
+        summaries = [chart_summary(dataset, state, c) for c in ids.CHARTS]
+        base = base_url(href)
+        snippets = [embed_snippet(base, c, state) for c in ids.CHARTS]
+        return *links, *summaries, *snippets
+
+    for chart in ids.CHARTS:
+        register_table_toggle(app, dataset, chart)
+
+
+def register_table_toggle(app: Dash, dataset: Dataset, chart: str) -> None:
+    @app.callback(
+        Output(ids.table(chart), "children"),
+        Output(ids.table(chart), "hidden"),
+        Output(ids.table_toggle(chart), "children"),
+        Output(ids.table_toggle(chart), "aria-expanded"),
+        Input(ids.table_toggle(chart), "n_clicks"),
+        Input(ids.URL, "search"),
+    )
+    def toggle_table(n_clicks: int | None, search: str | None):
+        """Odd clicks show the chart's data as a table (built only while it is shown)."""
+        if not (n_clicks or 0) % 2:
+            return None, True, "View as table", "false"
+        state = parse_query(search or "", dataset)
+        return CHART_TABLES[chart](dataset, state), False, "Hide table", "true"
+
+
+def base_url(href: str | None) -> str:
+    """scheme://host of the page, for absolute embed URLs."""
+    parts = urlparse(href or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""

@@ -14,4 +14,28 @@ RANKING = "ranking"
 DATA_NOTES = "data-notes"
 URL_NOTICE = "url-notice"
 RANKING_SUMMARY = "ranking-summary"
-MAP_SUMMARY = "map-summary"
+
+DOWNLOAD_CSV = "download-csv"
+PRESENT_LINK = "present-link"
+CHARTS = ("map", "trends", "ranking")
+EXPORT_FORMATS = ("png", "svg", "pdf")
+
+
+def export_link(chart: str, fmt: str) -> str:
+    return f"export-{chart}-{fmt}"
+
+
+def chart_summary(chart: str) -> str:
+    return f"{chart}-summary"
+
+
+def table_toggle(chart: str) -> str:
+    return f"{chart}-table-toggle"
+
+
+def table(chart: str) -> str:
+    return f"{chart}-table"
+
+
+def embed_code(chart: str) -> str:
+    return f"{chart}-embed-code"

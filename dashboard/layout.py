@@ -28,6 +28,12 @@ def _year_marks(years: list[int]) -> dict[int, str]:
     return {y: str(y) for y in years if y % 10 == 0}
 
 
+INTRO = (
+    "How far above the national average were the cities chosen for the DOJ National Public Safety "
+    "Partnership (2017) and the Violence Reduction Network (2014–2016), and since when?"
+)
+
+
 def controls(dataset: Dataset, state: ViewState) -> html.Div:
     years = dataset.years
     offences = [{"label": row.label, "value": name} for name, row in dataset.offences.iterrows()]
@@ -139,6 +145,58 @@ def panel(title: str, *children, panel_id: str | None = None) -> html.Section:
     return html.Section([html.H2(title), *children], className="panel", **kwargs)
 
 
+def chart_tools(chart: str, label: str) -> html.Div:
+    """Export links, embed code and a data table for one chart; hrefs follow the view (callbacks)."""
+    exports = [
+        html.A(
+            fmt.upper(),
+            id=ids.export_link(chart, fmt),
+            href=f"/export/{chart}.{fmt}",
+            className="tool",
+            download="",
+            **{"aria-label": f"Download the {label} as {fmt.upper()}"},
+        )
+        for fmt in ids.EXPORT_FORMATS
+    ]
+    return html.Div(
+        className="chart-tools",
+        children=[
+            html.Span("Download:", className="tools-label"),
+            *exports,
+            html.Button(
+                "View as table",
+                id=ids.table_toggle(chart),
+                n_clicks=0,
+                className="tool",
+                **{"aria-expanded": "false", "aria-controls": ids.table(chart)},
+            ),
+            html.Details(
+                [
+                    html.Summary("Embed", className="tool"),
+                    html.P("Copy this code into your page (the frame resizes itself):"),
+                    dcc.Textarea(
+                        id=ids.embed_code(chart),
+                        readOnly=True,
+                        className="embed-code",
+                        **{"aria-label": f"Embed code for the {label}"},
+                    ),
+                ],
+                className="embed",
+            ),
+        ],
+    )
+
+
+def chart_block(chart: str, label: str, graph) -> list:
+    """A chart with its hidden plain-language summary, tools and (on request) its data table."""
+    return [
+        html.P(id=ids.chart_summary(chart), className="sr-only", **{"aria-live": "polite"}),
+        graph,
+        chart_tools(chart, label),
+        html.Div(id=ids.table(chart), className="data-table", hidden=True),
+    ]
+
+
 def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
     return html.Div(
         className="page",
@@ -147,11 +205,31 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
             html.Header(
                 className="header",
                 children=[
-                    html.H1("Safety Partnership Atlas"),
-                    html.P(
-                        "How far above the national average were the cities chosen for the DOJ National "
-                        "Public Safety Partnership (2017) and the Violence Reduction Network (2014–2016), "
-                        "and since when?"
+                    html.Div(
+                        [
+                            html.H1("Safety Partnership Atlas"),
+                            html.P(INTRO),
+                        ]
+                    ),
+                    html.Div(
+                        className="header-actions",
+                        children=[
+                            html.A(
+                                "Download data (CSV)",
+                                id=ids.DOWNLOAD_CSV,
+                                href="/export/data.csv",
+                                className="button",
+                                download="",
+                            ),
+                            html.A(
+                                "Present",
+                                id=ids.PRESENT_LINK,
+                                href="/?present=1",
+                                className="button",
+                                target="_blank",
+                                **{"aria-label": "Open briefing mode in a new tab"},
+                            ),
+                        ],
                     ),
                 ],
             ),
@@ -165,16 +243,32 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                         children=[
                             panel(
                                 "Map",
-                                dcc.Graph(
-                                    id=ids.MAP,
-                                    figure=map_figure,
-                                    config={**GRAPH_CONFIG, "scrollZoom": True},
-                                    className="graph-map",
+                                *chart_block(
+                                    "map",
+                                    "map",
+                                    dcc.Graph(
+                                        id=ids.MAP,
+                                        figure=map_figure,
+                                        config={**GRAPH_CONFIG, "scrollZoom": True},
+                                        className="graph-map",
+                                        **{"aria-describedby": ids.chart_summary("map")},
+                                    ),
                                 ),
                             ),
                             panel(
                                 "Trends against the national rate",
-                                dcc.Loading(dcc.Graph(id=ids.TRENDS, config=GRAPH_CONFIG), type="dot"),
+                                *chart_block(
+                                    "trends",
+                                    "trends chart",
+                                    dcc.Loading(
+                                        dcc.Graph(
+                                            id=ids.TRENDS,
+                                            config=GRAPH_CONFIG,
+                                            **{"aria-describedby": ids.chart_summary("trends")},
+                                        ),
+                                        type="dot",
+                                    ),
+                                ),
                             ),
                             panel(
                                 "Selection criterion: who was above the national rate?",
@@ -182,8 +276,17 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                                 html.Div(
                                     className="ranking-row",
                                     children=[
-                                        dcc.Graph(
-                                            id=ids.RANKING, config=GRAPH_CONFIG, className="graph-ranking"
+                                        html.Div(
+                                            chart_block(
+                                                "ranking",
+                                                "ranking chart",
+                                                dcc.Graph(
+                                                    id=ids.RANKING,
+                                                    config=GRAPH_CONFIG,
+                                                    className="graph-ranking",
+                                                    **{"aria-describedby": ids.chart_summary("ranking")},
+                                                ),
+                                            )
                                         ),
                                         html.Aside(
                                             [
