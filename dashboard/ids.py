@@ -26,7 +26,8 @@ def export_link(chart: str, fmt: str) -> str:
 
 
 def chart_summary(chart: str) -> str:
-    return f"{chart}-summary"
+    """Visually hidden plain-language description of a chart (its alt text)."""
+    return f"{chart}-description"
 
 
 def table_toggle(chart: str) -> str:

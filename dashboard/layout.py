@@ -178,7 +178,7 @@ def chart_tools(chart: str, label: str) -> html.Div:
                         id=ids.embed_code(chart),
                         readOnly=True,
                         className="embed-code",
-                        **{"aria-label": f"Embed code for the {label}"},
+                        title=f"Embed code for the {label}",
                     ),
                 ],
                 className="embed",
@@ -191,7 +191,7 @@ def chart_block(chart: str, label: str, graph) -> list:
     """A chart with its hidden plain-language summary, tools and (on request) its data table."""
     return [
         html.P(id=ids.chart_summary(chart), className="sr-only", **{"aria-live": "polite"}),
-        graph,
+        html.Div(graph, role="figure", **{"aria-describedby": ids.chart_summary(chart), "aria-label": label}),
         chart_tools(chart, label),
         html.Div(id=ids.table(chart), className="data-table", hidden=True),
     ]
@@ -251,7 +251,6 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                                         figure=map_figure,
                                         config={**GRAPH_CONFIG, "scrollZoom": True},
                                         className="graph-map",
-                                        **{"aria-describedby": ids.chart_summary("map")},
                                     ),
                                 ),
                             ),
@@ -264,7 +263,6 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                                         dcc.Graph(
                                             id=ids.TRENDS,
                                             config=GRAPH_CONFIG,
-                                            **{"aria-describedby": ids.chart_summary("trends")},
                                         ),
                                         type="dot",
                                     ),
@@ -284,7 +282,6 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                                                     id=ids.RANKING,
                                                     config=GRAPH_CONFIG,
                                                     className="graph-ranking",
-                                                    **{"aria-describedby": ids.chart_summary("ranking")},
                                                 ),
                                             )
                                         ),

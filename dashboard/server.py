@@ -13,6 +13,9 @@ from . import layout
 from .callbacks import register_callbacks
 from .config import PROJECT_ROOT, geodata_dir
 from .data import DATA_FILES, Dataset, load_dataset
+from .embed import register_embed_routes
+from .export_routes import register_export_routes
+from .present import register_present_mode
 from .state import parse_query
 from .views import map_figure
 
@@ -45,6 +48,9 @@ def create_app(dataset: Dataset | None = None, data_dir: Path | None = None) -> 
     app.config.suppress_callback_exceptions = False
     register_callbacks(app, dataset)
     _register_routes(app.server, dataset, folder)
+    register_export_routes(app.server, dataset)
+    register_embed_routes(app.server, dataset)
+    register_present_mode(app.server, dataset)
     return app
 
 

@@ -48,3 +48,10 @@ def test_page_is_served_without_external_assets(client) -> None:
     assert "Safety Partnership Atlas" in html
     for host in ("cdn.", "unpkg", "googleapis", "mapbox", "carto"):
         assert host not in html
+
+
+def test_wsgi_entry_point_serves_the_app() -> None:
+    from dashboard.wsgi import server
+
+    response = server.test_client().get("/healthz")
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"

@@ -29,12 +29,20 @@ def source_line(version: str, extra: str = "") -> str:
     return f"{text} {extra}" if extra else text
 
 
+def wrap_title(title: str, width: int = 62) -> str:
+    """Break a long title once, at the last space before ``width`` characters (no cut-off titles)."""
+    if len(title) <= width or "<br>" in title:
+        return title
+    cut = title.rfind(" ", 0, width)
+    return title if cut <= 0 else f"{title[:cut]}<br>{title[cut + 1 :]}"
+
+
 def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, note: str = "") -> go.Figure:
     """Title that states the selection, source line at the bottom, fonts >= 14 px."""
     t = theme()
     fig.update_layout(
         title={
-            "text": title,
+            "text": wrap_title(title),
             "font": {"size": t["title_size"]},
             "x": 0.01,
             "xanchor": "left",

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from .common import MEASURE_LABELS, apply_base_layout, format_value, theme
+from .common import MEASURE_LABELS, apply_base_layout, format_value, theme, wrap_title
 
 RATIO_LOG2_RANGE = 2.0  # colour scale spans 1/4x .. 4x the national rate
 TRACE_NO_DATA, TRACE_CONTEXT, TRACE_PROGRAM, TRACE_MARKERS, TRACE_MARKERS_NO_DATA, TRACE_SELECTED = range(6)
@@ -119,7 +119,7 @@ def map_arrays(snapshot: pd.DataFrame, measure: str, offence_label: str, selecte
 
 
 def map_title(offence_label: str, measure: str, year: int) -> str:
-    return f"{offence_label}, {MEASURE_LABELS[measure]}, {year}: program cities outlined"
+    return wrap_title(f"{offence_label}, {MEASURE_LABELS[measure]}, {year}: program cities outlined")
 
 
 def build_map_figure(
@@ -249,5 +249,5 @@ def build_map_figure(
         height,
         note="Grey: no data for that year (never zero).",
     )
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 60, "b": 70})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 100})
     return fig

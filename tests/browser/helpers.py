@@ -58,9 +58,11 @@ def map_pixel(page, lon: float, lat: float) -> tuple[float, float]:
 
 
 def trend_panel_titles(page) -> list[str]:
-    return page.evaluate(
+    """The small-multiple panel titles (city labels), not the source line or program markers."""
+    texts = page.evaluate(
         """() => [...document.querySelectorAll('#trends .annotation-text')].map(e => e.textContent)"""
     )
+    return [t for t in texts if not t.startswith("Source") and t not in ("PSP", "VRN")]
 
 
 def wait_for_trends(page, expected_title: str, timeout: float = 30_000) -> None:

@@ -94,5 +94,5 @@ def test_view_as_table_shows_the_chart_data(page, server_url) -> None:
     text = page.inner_text("#ranking-table")
     assert "Jackson, TN" in text and "Rank" in text
     assert page.get_attribute("#ranking-table-toggle", "aria-expanded") == "true"
-    summary = page.text_content("#trends-summary")
+    summary = page.text_content("#trends-description")
     assert "Jackson, TN" in summary and "times the national rate" in summary

@@ -11,21 +11,11 @@ import pandas as pd
 import pytest
 
 from dashboard.data import city_series, national_series
+from dashboard.pipeline.schema import OFFENCES
 
 from ..conftest import GEODATA
 
-OFFENCE_ORDER = (
-    "population",
-    "violent_crime",
-    "murder",
-    "rape",
-    "robbery",
-    "aggravated_assault",
-    "property_crime",
-    "burglary",
-    "larceny_theft",
-    "motor_vehicle_theft",
-)
+OFFENCE_ORDER = ("population", *OFFENCES)  # the column order of the tuples below
 CHICAGO, MEMPHIS, JACKSON_TN, HOUSTON, SPRINGFIELD = "1714000", "4748000", "4737640", "4835000", "1772000"
 BATON_ROUGE, TOLEDO, LANSING, BIRMINGHAM, JACKSON_MS = "2205000", "3977000", "2646000", "0107000", "2836000"
 FLINT, WEST_MEMPHIS = "2629000", "0574540"
