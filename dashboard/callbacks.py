@@ -10,6 +10,7 @@ from dash import Dash, Input, Output, Patch, ctx, html, no_update
 from . import ids
 from .data import Dataset
 from .embed import embed_snippet
+from .figures.common import title_layout
 from .state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
 from .summaries import chart_summary
 from .tables import CHART_TABLES
@@ -95,7 +96,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         patch["data"][3]["customdata"] = arrays["marker_hover"]
         patch["data"][4]["customdata"] = arrays["marker_hover"]
         patch["layout"]["coloraxis"] = arrays["coloraxis"]
-        patch["layout"]["title"]["text"] = title
+        patch["layout"]["title"] = title_layout(title)
         return patch
 
     @app.callback(

@@ -37,20 +37,27 @@ def wrap_title(title: str, width: int = 62) -> str:
     return title if cut <= 0 else f"{title[:cut]}<br>{title[cut + 1 :]}"
 
 
+def title_layout(title: str) -> dict:
+    """Title pinned to the top-left; plotly.js centres a two-line title on its anchor, so a wrapped
+    title gets half a line more padding to keep its first line inside the figure."""
+    text = wrap_title(title)
+    return {
+        "text": text,
+        "font": {"size": theme()["title_size"]},
+        "x": 0.01,
+        "xanchor": "left",
+        "yref": "container",
+        "y": 1,
+        "yanchor": "top",
+        "pad": {"t": 24 if "<br>" in text else 12},
+    }
+
+
 def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, note: str = "") -> go.Figure:
     """Title that states the selection, source line at the bottom, fonts >= 14 px."""
     t = theme()
     fig.update_layout(
-        title={
-            "text": wrap_title(title),
-            "font": {"size": t["title_size"]},
-            "x": 0.01,
-            "xanchor": "left",
-            "yref": "container",
-            "y": 1,
-            "yanchor": "top",
-            "pad": {"t": 12},
-        },
+        title=title_layout(title),
         font={"family": t["font_family"], "size": t["font_size"]},
         height=height,
         margin={"l": 70, "r": 30, "t": 70, "b": 115},
