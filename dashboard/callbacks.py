@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from urllib.parse import urlparse
 
 from dash import Dash, Input, Output, Patch, ctx, html, no_update
@@ -11,6 +12,7 @@ from . import ids
 from .data import Dataset
 from .embed import embed_snippet
 from .figures.common import title_layout
+from .figures.map import GROUPS, TRACE_NO_DATA, TRACE_SELECTED, selected_values
 from .state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
 from .summaries import chart_summary
 from .tables import CHART_TABLES
@@ -63,7 +65,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
             members = [] if cohort == ALL_CITIES else cohort_members(dataset, cohort)[:MAX_CITIES]
             state = replace(state, cities=tuple(members))
         elif trigger == ids.MAP:
-            geoid = clicked_geoid(click)
+            geoid = clicked_geoid(click, dataset)
             if geoid is None or geoid not in dataset.cities.index:
                 return no_update, *unchanged
             state = replace(state, cities=toggle(state.cities, geoid))
@@ -77,26 +79,25 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input(ids.YEAR, "value"),
         Input(ids.OFFENCE, "value"),
         Input(ids.MEASURE, "value"),
+        prevent_initial_call=True,
+    )
+    def recolour_map(year: int, offence: str, measure: str):
+        """Patch colours, hover numbers, colour axis and title: names and geometry never travel."""
+        values, title = map_snapshot(dataset, int(year), offence, measure)
+        year_only = {t["prop_id"] for t in ctx.triggered} == {f"{ids.YEAR}.value"}
+        return recolour_patch(values, title, colour_axis=not year_only)
+
+    @app.callback(
+        Output(ids.MAP, "figure", allow_duplicate=True),
         Input(ids.CITIES, "value"),
         prevent_initial_call=True,
     )
-    def recolour_map(year: int, offence: str, measure: str, cities: list[str] | None):
-        """Patch colours, hover text and title only: the geometry is never resent."""
-        arrays, title = map_snapshot(dataset, int(year), offence, measure, cities or [])
+    def outline_selection(cities: list[str] | None):
+        """Adding or removing a city only moves the blue outlines."""
+        chosen = selected_values([g for g in cities or [] if g in dataset.cities.index])
         patch = Patch()
-        patch["data"][0]["z"] = arrays["no_data_z"]
-        patch["data"][1]["z"] = arrays["context_z"]
-        patch["data"][2]["z"] = arrays["program_z"]
-        patch["data"][3]["marker"]["color"] = arrays["marker_colour"]
-        patch["data"][3]["lat"] = arrays["marker_lat"]
-        patch["data"][4]["lat"] = arrays["marker_lat_no_data"]
-        patch["data"][5]["z"] = arrays["selected_z"]
-        for trace in (0, 1, 2):
-            patch["data"][trace]["customdata"] = arrays["hover"]
-        patch["data"][3]["customdata"] = arrays["marker_hover"]
-        patch["data"][4]["customdata"] = arrays["marker_hover"]
-        patch["layout"]["coloraxis"] = arrays["coloraxis"]
-        patch["layout"]["title"] = title_layout(title)
+        patch["data"][TRACE_SELECTED]["locations"] = chosen["locations"]
+        patch["data"][TRACE_SELECTED]["z"] = chosen["z"]
         return patch
 
     @app.callback(
@@ -130,6 +131,25 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         return notes_view(dataset, cities or [], offence, int(year_range[0]), int(year_range[1]))
 
 
+def recolour_patch(values: dict, title: str, *, colour_axis: bool = True) -> Patch:
+    """The map's year/offence/measure update (see ``figures.map.map_values`` for the trace order).
+
+    The colour axis depends on offence and measure only, so a year change leaves it alone.
+    """
+    patch = Patch()
+    patch["data"][TRACE_NO_DATA]["z"] = values["no_data_z"]
+    patch["data"][TRACE_NO_DATA]["customdata"] = values["no_data_hover"]
+    for group, (polygons, markers) in GROUPS.items():
+        patch["data"][polygons]["z"] = values[f"{group}_z"]
+        patch["data"][polygons]["customdata"] = values[f"{group}_hover"]
+        patch["data"][markers]["marker"]["color"] = values[f"{group}_marker_colour"]
+        patch["data"][markers]["customdata"] = values[f"{group}_hover"]
+    if colour_axis:
+        patch["layout"]["coloraxis"] = values["coloraxis"]
+    patch["layout"]["title"] = title_layout(title)
+    return patch
+
+
 def control_values(state: ViewState) -> list:
     return [
         state.cohort,
@@ -153,15 +173,33 @@ def toggle(cities: tuple[str, ...], geoid: str) -> tuple[str, ...]:
     return (*cities, geoid)[:MAX_CITIES]
 
 
-def clicked_geoid(click: dict | None) -> str | None:
-    """The GEOID of a clicked polygon (``location``) or marker (first customdata item)."""
-    if not click or not click.get("points"):
+def clicked_geoid(click: dict | None, dataset: Dataset) -> str | None:
+    """The GEOID of a clicked polygon (its ``location``) or city marker (found by its position).
+
+    Markers carry only numbers (to keep recolour patches small), so a marker click is matched
+    on the marker's lon/lat, which come from the same ``cities`` table.
+    """
+    if not click or not isinstance(click.get("points"), list) or not click["points"]:
         return None
     point = click["points"][0]
+    if not isinstance(point, dict):
+        return None
     if point.get("location"):
         return str(point["location"])
-    data = point.get("customdata")
-    return str(data[0]) if isinstance(data, list) and data else None
+    try:
+        key = (round(float(point["lon"]), 5), round(float(point["lat"]), 5))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return marker_positions(dataset).get(key)
+
+
+@lru_cache(maxsize=4)
+def marker_positions(dataset: Dataset) -> dict[tuple[float, float], str]:
+    cities = dataset.cities
+    return {
+        (round(float(lon), 5), round(float(lat), 5)): str(geoid)
+        for geoid, lon, lat in zip(cities["geoid"], cities["lon"], cities["lat"], strict=True)
+    }
 
 
 def register_share_callbacks(app: Dash, dataset: Dataset) -> None:

@@ -306,7 +306,9 @@ def _present_page(dataset: Dataset, state: ViewState, _notices: tuple[str, ...])
         colours=pd.Series(
             map_fig.colour_values(snapshot, state.measure).to_numpy(), index=snapshot["geoid"].to_numpy()
         ),
-        coloraxis=map_fig.coloraxis_for(snapshot, state.measure),
+        coloraxis=map_fig.coloraxis_for(
+            snapshot, state.measure, city_series(dataset, None, state.offence)[state.measure]
+        ),
         series=city_series(dataset, list(state.cities), state.offence),
         features={
             str(f["properties"]["geoid"]): f

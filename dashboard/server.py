@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import flask
+import plotly.io as pio
 from dash import Dash
 
 from . import layout
@@ -20,6 +21,11 @@ from .state import parse_query
 from .views import map_figure
 
 log = logging.getLogger(__name__)
+
+# Dash serialises callback results with plotly's JSON encoder. Its orjson engine first walks
+# every list element in Python (clean_to_json_compatible): 13 ms for a 20 KB map patch against
+# 3 ms with the standard-library engine, which is never slower for our figures (see benchmarks/).
+pio.json.config.default_engine = "json"
 
 STATIC_MAX_AGE = 24 * 3600
 PUBLIC_DATA_FILES = (*DATA_FILES, "COVERAGE.md", "SOURCES.md", "README.md")

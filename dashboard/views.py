@@ -48,15 +48,28 @@ def map_figure(
         year=year,
         version=dataset.version,
         selected=selected,
+        scale_values=colour_scale_values(dataset, offence, measure),
     )
 
 
-def map_snapshot(
-    dataset: Dataset, year: int, offence: str, measure: str, selected: list[str]
-) -> tuple[dict, str]:
+def colour_scale_values(dataset: Dataset, offence: str, measure: str) -> pd.Series:
+    """Every city-year of the offence: the map's colour scale spans all years, not just one."""
+    return _all_series(dataset, offence)[measure]
+
+
+@lru_cache(maxsize=256)
+def map_snapshot(dataset: Dataset, year: int, offence: str, measure: str) -> tuple[dict, str]:
+    """What a recolour sends (colours, hover numbers, colour axis) and the title; cached per view.
+
+    Cached because the result depends only on these four values and moving the year slider
+    back and forth is the commonest interaction. Callers must not mutate the result.
+    """
     label = dataset.offence_label(offence)
-    arrays = map_fig.map_arrays(_snapshot(dataset, year, offence), measure, label, selected)
-    return arrays, map_fig.map_title(label, measure, year)
+    snapshot = _snapshot(dataset, year, offence)
+    values = map_fig.map_values(
+        snapshot, measure, label, year, colour_scale_values(dataset, offence, measure)
+    )
+    return values, map_fig.map_title(label, measure, year)
 
 
 def trends_figure(

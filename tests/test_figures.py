@@ -15,13 +15,37 @@ from dashboard.views import map_snapshot, ranking_view, trends_figure
 
 def test_map_colours_missing_cities_grey_never_zero(dataset) -> None:
     snapshot = year_snapshot(dataset, 2010, "violent_crime")
-    arrays = map_fig.map_arrays(snapshot, "ratio", "Violent crime", [])
+    values = map_fig.map_values(snapshot, "ratio", "Violent crime", 2010)
     index = snapshot.index[snapshot["geoid"] == "0107000"][0]  # Birmingham 2010: no data anywhere
-    assert arrays["no_data_z"][index] == 0
-    assert arrays["program_z"][index] is None and arrays["context_z"][index] is None
-    memphis = snapshot.index[snapshot["geoid"] == "4748000"][0]
-    assert arrays["no_data_z"][memphis] is None
-    assert arrays["program_z"][memphis] == min(2.0, math.log2(float(snapshot.at[memphis, "ratio"])))
+    assert values["no_data_z"][index] == 0
+    assert values["no_data_hover"][index] is None  # hover reads "no data" (the template's fallback)
+    program = snapshot[snapshot["is_program"]].reset_index(drop=True)
+    position = program.index[program["geoid"] == "0107000"][0]
+    assert values["program_z"][position] is None  # not coloured as a value...
+    assert values["program_marker_colour"][position] == map_fig.NO_DATA_MARKER_COLOUR  # ...marker grey
+    memphis = program.index[program["geoid"] == "4748000"][0]
+    ratio = float(program.at[memphis, "ratio"])
+    assert values["program_z"][memphis] == round(min(2.0, math.log2(ratio)), 1)
+    assert values["program_hover"][memphis][2] == round(ratio, 2)
+    assert values["no_data_z"][snapshot.index[snapshot["geoid"] == "4748000"][0]] is None
+
+
+def test_map_traces_keep_fixed_city_lists_across_years(dataset) -> None:
+    """Patches replace values only, so every year must list the same cities in the same order."""
+    first = year_snapshot(dataset, 1975, "murder")["geoid"].tolist()
+    assert first == year_snapshot(dataset, 2019, "violent_crime")["geoid"].tolist()
+    fig = map_snapshot(dataset, 2015, "violent_crime", "ratio")[0]
+    assert len(fig["context_z"]) + len(fig["program_z"]) == len(first) == len(fig["no_data_z"])
+
+
+def test_hover_shows_published_figures(dataset) -> None:
+    values, _title = map_snapshot(dataset, 2015, "violent_crime", "rate")
+    program = year_snapshot(dataset, 2015, "violent_crime").query("is_program").reset_index(drop=True)
+    memphis = program.index[program["geoid"] == "4748000"][0]
+    rate, count, ratio = values["program_hover"][memphis]
+    assert (rate, count) == (round(float(program.at[memphis, "rate"]), 1), int(program.at[memphis, "count"]))
+    assert ratio == round(float(program.at[memphis, "ratio"]), 2)
+    assert "customdata[0]:,.1f" in map_fig.HOVER_TEMPLATE and map_fig.HOVER_FALLBACK == "no data"
 
 
 def test_ratio_scale_is_diverging_and_centred_on_one(dataset) -> None:
@@ -31,9 +55,15 @@ def test_ratio_scale_is_diverging_and_centred_on_one(dataset) -> None:
     assert "1× (US)" in axis["colorbar"]["ticktext"]
 
 
+def test_rate_scale_is_the_same_in_every_year(dataset) -> None:
+    """A colour means the same rate wherever the year slider is."""
+    axes = {map_snapshot(dataset, y, "robbery", "rate")[0]["coloraxis"]["cmax"] for y in (1990, 2005, 2019)}
+    assert len(axes) == 1
+
+
 def test_map_patch_carries_no_geometry(dataset) -> None:
-    arrays, title = map_snapshot(dataset, 2012, "robbery", "rate", ["4748000"])
-    assert "coordinates" not in str(arrays)
+    values, title = map_snapshot(dataset, 2012, "robbery", "rate")
+    assert "coordinates" not in str(values)
     assert "2012" in title and "Robbery" in title
 
 

@@ -1,7 +1,10 @@
 """The choropleth map: city boundaries coloured by the chosen measure for one year.
 
-Geometry is referenced (a URL to the static GeoJSON, or a dict for exports), never
-rebuilt per interaction: callbacks patch only the colour values (see :func:`map_arrays`).
+Geometry is referenced (a URL to the static GeoJSON, or a dict for exports), never rebuilt per
+interaction. Every trace keeps a *fixed* list of cities (context cities, program cities), so a
+year, offence or measure change only has to replace the colour values and five hover numbers per
+city (:func:`map_values`): names, positions and sizes never travel again. That keeps the
+recolour response at a few KB (gzip) instead of the ~250 KB a rebuilt figure costs.
 Offline by construction: ``white-bg`` style, no tiles, no glyphs (no text layers).
 """
 
@@ -14,16 +17,36 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from .common import MEASURE_LABELS, apply_base_layout, format_value, theme, wrap_title
+from .common import MEASURE_LABELS, apply_base_layout, theme, wrap_title
 
 RATIO_LOG2_RANGE = 2.0  # colour scale spans 1/4x .. 4x the national rate
-TRACE_NO_DATA, TRACE_CONTEXT, TRACE_PROGRAM, TRACE_MARKERS, TRACE_MARKERS_NO_DATA, TRACE_SELECTED = range(6)
+(
+    TRACE_NO_DATA,
+    TRACE_CONTEXT,
+    TRACE_PROGRAM,
+    TRACE_CONTEXT_MARKERS,
+    TRACE_PROGRAM_MARKERS,
+    TRACE_SELECTED,
+) = range(6)
+GROUPS = {
+    "context": (TRACE_CONTEXT, TRACE_CONTEXT_MARKERS),
+    "program": (TRACE_PROGRAM, TRACE_PROGRAM_MARKERS),
+}
+NO_DATA_MARKER_COLOUR = "#a6a6a6"  # plotly.js accepts a colour string inside a colour-scaled array
+HOVER_FALLBACK = "no data"  # shown for any missing number (customdata row null)
 
 
-def hover_template(offset: int = 0) -> str:
-    """Hover text from customdata columns starting at ``offset`` (markers carry the geoid first)."""
-    c = [f"%{{customdata[{i + offset}]}}" for i in range(6)]
-    return f"<b>{c[0]}</b><br>{c[1]}<br>{c[2]}<br>US: {c[3]}<br>Ratio: {c[4]}<br><i>{c[5]}</i><extra></extra>"
+HOVER_TEMPLATE = (
+    "<b>%{text}</b><br>"
+    "Rate per 100,000: %{customdata[0]:,.1f}<br>"
+    "Offences: %{customdata[1]:,.0f}<br>"
+    "Times the US rate: %{customdata[2]:.2f}<extra></extra>"
+)
+"""One template for every city trace, never patched (year and offence are in the title).
+
+Numbers come from customdata (see :func:`hover_rows`); a city without figures has a null
+row, so each number reads "no data" (``hovertemplatefallback``) rather than a zero.
+"""
 
 
 def colour_values(snapshot: pd.DataFrame, measure: str) -> pd.Series:
@@ -35,11 +58,13 @@ def colour_values(snapshot: pd.DataFrame, measure: str) -> pd.Series:
     return values.astype(float)
 
 
-def coloraxis_for(snapshot: pd.DataFrame, measure: str) -> dict:
+def coloraxis_for(snapshot: pd.DataFrame, measure: str, scale_values: pd.Series | None = None) -> dict:
     """Diverging, colour-blind-safe scale centred on 1x for ratios; sequential otherwise.
 
-    Scales are spelled out as colour stops: a Patch bypasses plotly.py, and plotly.js does
-    not know Python-side names such as "RdBu_r".
+    Rates and counts top out at the 95th percentile of ``scale_values`` (pass every year of the
+    offence, as the dashboard does, so a colour means the same number in every year of the
+    slider); without it, of the snapshot's year. Scales are spelled out as colour stops: a Patch
+    bypasses plotly.py, and plotly.js does not know Python-side names such as "RdBu_r".
     """
     t = theme()
     title = {"text": MEASURE_LABELS[measure].replace(" ", "<br>", 1), "font": {"size": 14}}
@@ -58,7 +83,8 @@ def coloraxis_for(snapshot: pd.DataFrame, measure: str) -> dict:
                 "len": 0.8,
             },
         }
-    values = snapshot[measure].astype("Float64").dropna().astype(float)
+    base = snapshot[measure] if scale_values is None else scale_values
+    values = base.astype("Float64").dropna().astype(float)
     top = float(np.nanpercentile(values, 95)) if len(values) else 1.0
     return {
         "colorscale": get_colorscale(t["rate_colorscale"]),
@@ -69,57 +95,85 @@ def coloraxis_for(snapshot: pd.DataFrame, measure: str) -> dict:
     }
 
 
-def _hover_rows(snapshot: pd.DataFrame, measure: str, offence_label: str) -> list[list[str]]:
-    rows = []
+def _number(value, decimals: int) -> float | int | None:
+    if value is None or pd.isna(value):
+        return None
+    return int(value) if decimals == 0 else round(float(value), decimals)
+
+
+def hover_rows(snapshot: pd.DataFrame) -> list[list | None]:
+    """Per city: [rate, count, ratio] at the published precision; None without a figure.
+
+    Numbers, not text, so the payload stays small and the browser formats them. The US rate
+    (one or two values a year) and each figure's source are in the trends chart, the data notes
+    and the tables: repeated per city they were half of the payload.
+    """
+    rows: list[list | None] = []
     for rec in snapshot.itertuples():
-        has = pd.notna(rec.rate) or pd.notna(rec.count)
+        if pd.isna(rec.rate) and pd.isna(rec.count):
+            rows.append(None)
+            continue
         rows.append(
             [
-                rec.label,
-                f"{rec.year} · {offence_label}",
-                (
-                    f"Rate: {format_value(rec.rate, 'rate')} ({format_value(rec.count, 'count')} offences)"
-                    if has
-                    else "no data for this year"
-                ),
-                format_value(rec.national_rate, "rate") if has else "—",
-                format_value(rec.ratio, "ratio") if has else "—",
-                (str(rec.source).split(" + ")[0] if has and isinstance(rec.source, str) else ""),
+                _number(rec.rate, 1),
+                _number(rec.count, 0),
+                _number(rec.ratio, 2),
             ]
         )
     return rows
 
 
-def _mask(values: pd.Series, keep: pd.Series) -> list:
-    return [float(v) if k and not math.isnan(v) else None for v, k in zip(values, keep, strict=True)]
+def _colours(colour: pd.Series, measure: str) -> list[float | None]:
+    """Colour values rounded to what a colour scale can show (the hover carries exact figures).
+
+    log2 ratios to 0.1 (7% steps of the ratio, 40 steps across the scale); rates and counts
+    to two significant figures.
+    """
+    out: list[float | None] = []
+    for v in colour:
+        if math.isnan(v):
+            out.append(None)
+        elif measure == "ratio":
+            out.append(round(float(v), 1))
+        else:
+            rounded = float(f"{v:.2g}")
+            out.append(int(rounded) if abs(rounded) >= 10 else rounded)
+    return out
 
 
-def map_arrays(snapshot: pd.DataFrame, measure: str, offence_label: str, selected: list[str]) -> dict:
-    """Every per-city array of the map, in the fixed trace order; what a Patch replaces."""
-    colour = colour_values(snapshot, measure).astype(float)
-    has_data = ~colour.isna()
-    program = snapshot["is_program"].astype(bool)
-    hover = _hover_rows(snapshot, measure, offence_label)
-    selected_set = set(selected or [])
-    return {
-        "no_data_z": [0 if not h else None for h in has_data],
-        "context_z": _mask(colour, has_data & ~program),
-        "program_z": _mask(colour, has_data & program),
-        # markers without data are hidden by a null latitude; their colour value is irrelevant
-        "marker_colour": [float(c) if h else 0.0 for c, h in zip(colour, has_data, strict=True)],
-        "marker_lat": [float(la) if h else None for la, h in zip(snapshot["lat"], has_data, strict=True)],
-        "marker_lat_no_data": [
-            float(la) if not h else None for la, h in zip(snapshot["lat"], has_data, strict=True)
-        ],
-        "hover": hover,
-        "marker_hover": [[g, *h] for g, h in zip(snapshot["geoid"], hover, strict=True)],
-        "selected_z": [1 if g in selected_set else None for g in snapshot["geoid"]],
-        "coloraxis": coloraxis_for(snapshot, measure),
+def map_values(
+    snapshot: pd.DataFrame, measure: str, offence_label: str, year: int, scale_values: pd.Series | None = None
+) -> dict:
+    """Everything a recolour replaces, per trace: colours, hover numbers, template, colour axis.
+
+    Lists follow the snapshot's fixed order (context cities, then program cities), split by
+    group, so they line up with the locations the figure was built with.
+    """
+    colour = _colours(colour_values(snapshot, measure), measure)
+    rows = hover_rows(snapshot)
+    program = snapshot["is_program"].astype(bool).tolist()
+    values: dict = {
+        "no_data_z": [0 if c is None else None for c in colour],
+        # the grey layer shows only cities without a colour: only their rows can be hovered
+        "no_data_hover": [r if c is None else None for r, c in zip(rows, colour, strict=True)],
+        "coloraxis": coloraxis_for(snapshot, measure, scale_values),
     }
+    for group, is_program in (("context", False), ("program", True)):
+        z = [c for c, p in zip(colour, program, strict=True) if p == is_program]
+        values[f"{group}_z"] = z
+        values[f"{group}_marker_colour"] = [NO_DATA_MARKER_COLOUR if c is None else c for c in z]
+        values[f"{group}_hover"] = [r for r, p in zip(rows, program, strict=True) if p == is_program]
+    return values
 
 
 def map_title(offence_label: str, measure: str, year: int) -> str:
     return wrap_title(f"{offence_label}, {MEASURE_LABELS[measure]}, {year}: program cities outlined")
+
+
+def selected_values(selected: list[str] | None) -> dict:
+    """The blue outline layer: just the selected cities (a selection change patches only this)."""
+    locations = list(dict.fromkeys(selected or []))
+    return {"locations": locations, "z": [1] * len(locations)}
 
 
 def build_map_figure(
@@ -133,23 +187,23 @@ def build_map_figure(
     version: str,
     selected: list[str] | None = None,
     height: int = 560,
+    scale_values: pd.Series | None = None,
 ) -> go.Figure:
     """Full map figure (built once per page load; later interactions patch it)."""
     t = theme()
-    arrays = map_arrays(snapshot, measure, offence_label, selected or [])
-    locations = snapshot["geoid"].tolist()
-    common = {
-        "geojson": geojson,
-        "featureidkey": "properties.geoid",
-        "locations": locations,
-        "customdata": arrays["hover"],
-        "hovertemplate": hover_template(),
-    }
-    fig = go.Figure()
-    fig.add_trace(
+    values = map_values(snapshot, measure, offence_label, year, scale_values)
+    program = snapshot["is_program"].astype(bool)
+    groups = {"context": snapshot[~program], "program": snapshot[program]}
+    hover = {"hovertemplate": HOVER_TEMPLATE, "hovertemplatefallback": HOVER_FALLBACK}
+    geo = {"geojson": geojson, "featureidkey": "properties.geoid"}
+    traces: list = [
         go.Choroplethmap(
-            **common,
-            z=arrays["no_data_z"],
+            **geo,
+            **hover,
+            locations=snapshot["geoid"].tolist(),
+            text=snapshot["label"].tolist(),
+            customdata=values["no_data_hover"],
+            z=values["no_data_z"],
             name="No data",
             showscale=False,
             showlegend=True,
@@ -158,62 +212,56 @@ def build_map_figure(
             zmax=1,
             marker={"opacity": 0.9, "line": {"width": 0.6, "color": "#8c8c8c"}},
         )
-    )
-    fig.add_trace(
+    ]
+    polygon_style = {
+        "context": {
+            "name": "Other cities (100k+)",
+            "marker": {"opacity": 0.55, "line": {"width": 0.3, "color": "#9e9e9e"}},
+        },
+        "program": {
+            "name": "Program cities",
+            "marker": {"opacity": 0.95, "line": {"width": 2.2, "color": t["program_outline_colour"]}},
+        },
+    }
+    for group, frame in groups.items():
+        traces.append(
+            go.Choroplethmap(
+                **geo,
+                **hover,
+                locations=frame["geoid"].tolist(),
+                text=frame["label"].tolist(),
+                customdata=values[f"{group}_hover"],
+                z=values[f"{group}_z"],
+                coloraxis="coloraxis",
+                showlegend=False,
+                **polygon_style[group],
+            )
+        )
+    for group, frame in groups.items():
+        traces.append(
+            go.Scattermap(
+                **hover,
+                lon=frame["lon"].tolist(),
+                lat=frame["lat"].tolist(),
+                text=frame["label"].tolist(),
+                customdata=values[f"{group}_hover"],
+                mode="markers",
+                name=f"{group.title()} city marker",
+                marker={
+                    "size": 11 if group == "program" else 6,
+                    "color": values[f"{group}_marker_colour"],
+                    "coloraxis": "coloraxis",
+                    "opacity": 0.9,
+                },
+                showlegend=False,
+            )
+        )
+    chosen = selected_values(selected)
+    traces.append(
         go.Choroplethmap(
-            **common,
-            z=arrays["context_z"],
-            coloraxis="coloraxis",
-            name="Other cities (100k+)",
-            marker={"opacity": 0.55, "line": {"width": 0.3, "color": "#9e9e9e"}},
-            showlegend=False,
-        )
-    )
-    fig.add_trace(
-        go.Choroplethmap(
-            **common,
-            z=arrays["program_z"],
-            coloraxis="coloraxis",
-            name="Program cities",
-            marker={"opacity": 0.95, "line": {"width": 2.2, "color": t["program_outline_colour"]}},
-            showlegend=False,
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
-            lon=snapshot["lon"].tolist(),
-            lat=arrays["marker_lat"],
-            mode="markers",
-            name="City marker",
-            marker={
-                "size": np.where(snapshot["is_program"], 11, 6).tolist(),
-                "color": arrays["marker_colour"],
-                "coloraxis": "coloraxis",
-                "opacity": 0.9,
-            },
-            customdata=arrays["marker_hover"],
-            hovertemplate=hover_template(offset=1),
-            showlegend=False,
-        )
-    )
-    fig.add_trace(
-        go.Scattermap(
-            lon=snapshot["lon"].tolist(),
-            lat=arrays["marker_lat_no_data"],
-            mode="markers",
-            name="No data ",
-            marker={"size": np.where(snapshot["is_program"], 11, 6).tolist(), "color": "#a6a6a6"},
-            customdata=arrays["marker_hover"],
-            hovertemplate=hover_template(offset=1),
-            showlegend=False,
-        )
-    )
-    fig.add_trace(
-        go.Choroplethmap(
-            geojson=geojson,
-            featureidkey="properties.geoid",
-            locations=locations,
-            z=arrays["selected_z"],
+            **geo,
+            locations=chosen["locations"],
+            z=chosen["z"],
             name="Selected",
             colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
             showscale=False,
@@ -222,8 +270,9 @@ def build_map_figure(
             showlegend=False,
         )
     )
+    fig = go.Figure(traces)
     fig.update_layout(
-        coloraxis=arrays["coloraxis"],
+        coloraxis=values["coloraxis"],
         map={
             "style": "white-bg",
             "center": t["map_center"],

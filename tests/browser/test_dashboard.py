@@ -91,11 +91,27 @@ def test_changing_the_year_recolours_the_map_without_resending_geometry(page, se
     )
     after = graph_data(page, "map")
     assert before[2]["z"] != after[2]["z"], "program-city colours should change with the year"
+    assert before[2]["locations"] == after[2]["locations"], "cities stay put; only values change"
+    memphis = next(c for c in dataset_cities_with_label(after, "Memphis, TN"))
+    x, y = map_pixel(page, memphis[0], memphis[1])
+    page.mouse.move(x, y)
+    page.wait_for_selector("#map .hoverlayer .hovertext")
+    hover = page.text_content("#map .hoverlayer") or ""
+    assert "Memphis, TN" in hover and "per 100,000" in hover and "Times the US rate" in hover
+    assert "no data" not in hover.lower()
     map_bodies = [r.text() for r in responses if '"map"' in r.text()]
     assert map_bodies, "a map update should have been sent"
     assert all("coordinates" not in body for body in map_bodies), "geometry must not be resent"
     screenshot(page, "03-year-2010")
     assert_offline(page)
+
+
+def dataset_cities_with_label(traces: list[dict], label: str):
+    """(lon, lat) of a city's marker, read from the drawn marker traces."""
+    for trace in traces:
+        if trace.get("type") == "scattermap" and label in (trace.get("text") or []):
+            i = trace["text"].index(label)
+            yield float(trace["lon"][i]), float(trace["lat"][i])
 
 
 def test_type_ahead_selects_jackson_tennessee_not_mississippi(page, server_url, dataset) -> None:
@@ -140,11 +156,11 @@ def test_a_city_year_without_data_says_no_data_not_zero(page, server_url, datase
     # Birmingham, AL has no FBI figures for 2010 in any source.
     open_app(page, server_url, "?year=2010&cities=0107000&from=2005&to=2016")
     traces = graph_data(page, "map")
-    locations = traces[0]["locations"]
-    index = locations.index("0107000")
+    index = traces[0]["locations"].index("0107000")
     assert traces[0]["z"][index] == 0  # drawn in the grey "No data" layer
-    assert traces[2]["z"][index] is None  # not coloured as a value
-    assert "no data" in " ".join(traces[0]["customdata"][index]).lower()
+    assert traces[0]["customdata"][index] is None  # no number to show: the hover says "no data"
+    program = traces[2]["locations"].index("0107000")
+    assert traces[2]["z"][program] is None  # not coloured as a value
     birmingham = dataset.cities.loc["0107000"]
     x, y = map_pixel(page, float(birmingham["lon"]), float(birmingham["lat"]))
     page.mouse.move(x, y)
