@@ -1,19 +1,41 @@
-"""Production serving defaults (override any of them with GUNICORN_CMD_ARGS or flags).
+"""Production serving defaults: ``gunicorn -c gunicorn.conf.py dashboard.wsgi:server``.
 
-gunicorn -c gunicorn.conf.py dashboard.wsgi:server
+Every value can be overridden by the environment variables below, GUNICORN_CMD_ARGS or flags.
+Workers are stateless (the dataset is read-only and export results live in the shared cache,
+see dashboard/cache.py), so any request can land on any worker or machine.
 """
 
 import os
 
+# PORT is what most platforms set; ATLAS_BIND wins when both are given.
 bind = os.environ.get("ATLAS_BIND", f"0.0.0.0:{os.environ.get('PORT', '8050')}")
+
+# One worker per CPU core: callbacks and figure building are CPU-bound Python (the GIL), and each
+# worker starts its own headless Chromium (~200 MB) on its first image/PDF export.
 workers = int(os.environ.get("ATLAS_WORKERS", "2"))
-threads = int(os.environ.get("ATLAS_THREADS", "4"))
+
+# Threads overlap the waiting parts: the export browser, Redis, slow clients. Four per worker keep
+# a briefing PDF (seconds of rendering) from blocking the page's callbacks on the same worker.
 worker_class = "gthread"
-preload_app = True  # load and validate the dataset once, before forking
-timeout = int(os.environ.get("ATLAS_TIMEOUT", "120"))  # a 30-city briefing PDF takes up to ~60 s under load
-graceful_timeout = 30
-keepalive = 5
-max_requests = 2000  # recycle workers periodically to bound memory growth
+threads = int(os.environ.get("ATLAS_THREADS", "4"))
+
+# Load and validate the dataset once in the master and fork: workers share it copy-on-write,
+# bad data stops start-up before any worker runs, and the default filesystem cache folder
+# (named after the master's pid) is shared by all workers of this machine.
+preload_app = True
+
+# A 30-city briefing PDF takes up to ~60 s under load; anything longer is a hung worker.
+timeout = int(os.environ.get("ATLAS_TIMEOUT", "120"))
+graceful_timeout = 30  # finish in-flight exports on restart
+keepalive = 5  # behind a load balancer, keep this below the balancer's idle timeout
+
+# Recycle workers periodically to bound memory growth (plotly figures, the browser); the jitter
+# keeps all workers from restarting at once.
+max_requests = 2000
 max_requests_jitter = 200
+
+# Heartbeat files in memory: a slow or full disk in a container must not get workers killed.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
 accesslog = "-"
 errorlog = "-"

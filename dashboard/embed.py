@@ -66,8 +66,6 @@ def chart_figure(dataset: Dataset, state: ViewState, chart: str) -> go.Figure:
             state.offence,
             state.measure,
             list(state.cities),
-            geojson="/data/cities.geojson",
-            states_geojson="/data/states.geojson",
         )
     if chart == "trends":
         return views.trends_figure(

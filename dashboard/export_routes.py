@@ -3,16 +3,22 @@
 Each takes the page's own query string (``state.parse_query``: invalid values are dropped,
 never an error). Bad chart, format or size answer 400/404 with a short plain-text message;
 a rendering failure answers 503 and the browser is restarted for the next request.
+
+Successful results are cached (``cache.ResultCache``: per dataset version, code version and
+normalised view) and served with ``Cache-Control: public``, an ETag and ``X-Atlas-Cache:
+hit|miss``; failures are never cached.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 
 import flask
 
 from . import exports
+from .cache import CACHE_HEADER, WORKER_HEADER, get_cache, worker_id
 from .data import Dataset
 from .state import ViewState, parse_query
 
@@ -40,43 +46,61 @@ def _size(name: str) -> int | None:
     return int(raw)
 
 
-def _file_response(body: bytes | str, kind: str, filename: str, *, attachment: bool) -> flask.Response:
+EXPORT_MAX_AGE = 3600  # s: a result is fixed for a dataset and code version; a deploy may change it
+
+
+def _file_response(body: bytes, kind: str, filename: str, *, attachment: bool, hit: bool) -> flask.Response:
+    """The export with validators: identical bytes for identical views, so clients may keep it."""
     response = flask.Response(body, content_type=exports.CONTENT_TYPES[kind])
     disposition = "attachment" if attachment else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"  # nothing is cached yet
+    response.headers["Cache-Control"] = f"public, max-age={EXPORT_MAX_AGE}"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    response.headers[CACHE_HEADER] = "hit" if hit else "miss"
+    response.headers[WORKER_HEADER] = worker_id()
+    response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
+    return response.make_conditional(flask.request)
+
+
+def _failure(what: str, exc: Exception) -> flask.Response:
+    """One mapping of export errors: bad request 400, rendering trouble 503, anything else 500."""
+    if isinstance(exc, ValueError):
+        return _plain(str(exc), 400)
+    if isinstance(exc, exports.ExportError):
+        log.warning("%s export failed: %s", what, exc)
+        return _plain(f"The {what} could not be rendered just now; please try again.", 503)
+    log.error("%s export failed", what, exc_info=exc)
+    return _plain(f"The {what} export failed (server error).", 500)
 
 
 def register_export_routes(server: flask.Flask, dataset: Dataset) -> None:
     """Add the export routes to the app's Flask server (one warm export browser per process)."""
+    cache = get_cache(server, dataset)
 
     @server.get("/export/data.csv")
     def export_data_csv():
         state = _view_state(dataset)
         try:
-            text = exports.view_csv(dataset, state)
-        except ValueError as exc:
-            return _plain(str(exc), 400)
+            body, hit = cache.fetch(
+                cache.key("export", "data.csv", state),
+                lambda: exports.view_csv(dataset, state).encode("utf-8"),
+            )
+        except Exception as exc:
+            return _failure("data", exc)
         filename = exports.export_filename(dataset, state, "data", "csv")
-        return _file_response(text.encode("utf-8"), "csv", filename, attachment=True)
+        return _file_response(body, "csv", filename, attachment=True, hit=hit)
 
     @server.get("/export/briefing.pdf")
     def export_briefing():
         state = _view_state(dataset)
         try:
-            body = exports.briefing_pdf(dataset, state)
-        except ValueError as exc:
-            return _plain(str(exc), 400)
-        except exports.ExportError as exc:
-            log.warning("briefing export failed: %s", exc)
-            return _plain("The briefing could not be rendered just now; please try again.", 503)
-        except Exception:
-            log.exception("briefing export failed")
-            return _plain("The briefing export failed (server error).", 500)
+            body, hit = cache.fetch(
+                cache.key("export", "briefing.pdf", state), lambda: exports.briefing_pdf(dataset, state)
+            )
+        except Exception as exc:
+            return _failure("briefing", exc)
         filename = exports.export_filename(dataset, state, "briefing", "pdf")
-        return _file_response(body, "pdf", filename, attachment=False)
+        return _file_response(body, "pdf", filename, attachment=False, hit=hit)
 
     @server.get("/export/<name>")
     def export_chart(name: str):
@@ -93,14 +117,12 @@ def register_export_routes(server: flask.Flask, dataset: Dataset) -> None:
             return _plain(f"Format {fmt} is not available: use one of {', '.join(exports.FORMATS)}.", 400)
         state = _view_state(dataset)
         try:
-            body = exports.render_chart(dataset, state, chart, fmt, _size("width"), _size("height"))
-        except ValueError as exc:
-            return _plain(str(exc), 400)
-        except exports.ExportError as exc:
-            log.warning("%s.%s export failed: %s", chart, fmt, exc)
-            return _plain(f"The {chart} could not be rendered just now; please try again.", 503)
-        except Exception:
-            log.exception("%s.%s export failed", chart, fmt)
-            return _plain(f"The {chart} export failed (server error).", 500)
+            width, height = _size("width"), _size("height")
+            body, hit = cache.fetch(
+                cache.key("export", f"{chart}.{fmt}", state, width, height),
+                lambda: exports.render_chart(dataset, state, chart, fmt, width, height),
+            )
+        except Exception as exc:
+            return _failure(chart, exc)
         filename = exports.export_filename(dataset, state, chart, fmt)
-        return _file_response(body, fmt, filename, attachment=False)
+        return _file_response(body, fmt, filename, attachment=False, hit=hit)

@@ -9,8 +9,10 @@ from urllib.parse import urlparse
 import flask
 import plotly.io as pio
 from dash import Dash
+from dash.dash import _default_index
 
 from . import layout
+from .cache import init_cache, init_compression
 from .callbacks import register_callbacks
 from .config import PROJECT_ROOT, geodata_dir
 from .data import DATA_FILES, Dataset, load_dataset
@@ -18,7 +20,7 @@ from .embed import register_embed_routes
 from .export_routes import register_export_routes
 from .present import register_present_mode
 from .state import parse_query
-from .views import map_figure
+from .views import data_url, map_figure
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 pio.json.config.default_engine = "json"
 
 STATIC_MAX_AGE = 24 * 3600
+VERSIONED_MAX_AGE = 365 * 24 * 3600
 PUBLIC_DATA_FILES = (*DATA_FILES, "COVERAGE.md", "SOURCES.md", "README.md")
 
 
@@ -42,6 +45,8 @@ def create_app(dataset: Dataset | None = None, data_dir: Path | None = None) -> 
         serve_locally=True,
         update_title=None,
     )
+    init_compression(app.server)  # first after_request hook registered = the last to run
+    app.index_string = index_with_preload(data_url(dataset, "cities.geojson"))
 
     def serve_layout():
         """Called per page load: controls and the first map come from the query string."""
@@ -54,10 +59,25 @@ def create_app(dataset: Dataset | None = None, data_dir: Path | None = None) -> 
     app.config.suppress_callback_exceptions = False
     register_callbacks(app, dataset)
     _register_routes(app.server, dataset, folder)
+    init_cache(app.server, dataset)
     register_export_routes(app.server, dataset)
     register_embed_routes(app.server, dataset)
     register_present_mode(app.server, dataset)
     return app
+
+
+def index_with_preload(geometry_url: str) -> str:
+    """Dash's page, plus a hint to fetch the city geometry while the scripts still load.
+
+    plotly.js fetches the GeoJSON from the page itself (not from a worker), with the default
+    same-origin credentials that ``crossorigin="anonymous"`` matches, so the preloaded copy is
+    the one used (the browser test checks it is downloaded once).
+    """
+    hint = (
+        f'<link rel="preload" href="{geometry_url}" as="fetch" '
+        'type="application/geo+json" crossorigin="anonymous">'
+    )
+    return _default_index.replace("{%css%}", "{%css%}\n        " + hint, 1)
 
 
 def page_query() -> str:
@@ -106,5 +126,9 @@ def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> Non
         response = flask.send_file(
             folder / name, mimetype=mimetype, conditional=True, etag=True, max_age=STATIC_MAX_AGE
         )
-        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
+        if flask.request.args.get("v") == dataset.version:
+            # The page asks for ?v=<dataset version>: that URL's bytes never change.
+            response.headers["Cache-Control"] = f"public, max-age={VERSIONED_MAX_AGE}, immutable"
+        else:
+            response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
         return response

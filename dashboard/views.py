@@ -19,6 +19,11 @@ from .notes import city_notes, general_notes
 from .state import highlight_cohorts
 
 
+def data_url(dataset: Dataset, name: str) -> str:
+    """A geodata file's URL, versioned so browsers may keep it for a year (``/data/<name>``)."""
+    return f"/data/{name}?v={dataset.version}"
+
+
 @lru_cache(maxsize=64)
 def _snapshot(dataset: Dataset, year: int, offence: str) -> pd.DataFrame:
     return year_snapshot(dataset, year, offence)
@@ -36,13 +41,14 @@ def map_figure(
     measure: str,
     selected: list[str],
     *,
-    geojson: str | dict = "/data/cities.geojson",
-    states_geojson: str | dict = "/data/states.geojson",
+    geojson: str | dict | None = None,
+    states_geojson: str | dict | None = None,
 ):
+    """The full map; geometry is referenced by its versioned URL unless given (exports embed it)."""
     return map_fig.build_map_figure(
         _snapshot(dataset, year, offence),
-        geojson=geojson,
-        states_geojson=states_geojson,
+        geojson=data_url(dataset, "cities.geojson") if geojson is None else geojson,
+        states_geojson=data_url(dataset, "states.geojson") if states_geojson is None else states_geojson,
         measure=measure,
         offence_label=dataset.offence_label(offence),
         year=year,

@@ -55,3 +55,17 @@ def test_wsgi_entry_point_serves_the_app() -> None:
 
     response = server.test_client().get("/healthz")
     assert response.status_code == 200 and response.get_json()["status"] == "ok"
+
+
+def test_versioned_geometry_is_immutable_and_preloaded(client, dataset) -> None:
+    url = f"/data/cities.geojson?v={dataset.version}"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert (
+        "immutable" in response.headers["Cache-Control"]
+        and "max-age=31536000" in response.headers["Cache-Control"]
+    )
+    stale = client.get("/data/cities.geojson?v=an-old-version")
+    assert "immutable" not in stale.headers["Cache-Control"]  # an old page must not pin new bytes
+    page = client.get("/").get_data(as_text=True)
+    assert f'<link rel="preload" href="{url}" as="fetch"' in page

@@ -53,6 +53,9 @@ def test_default_view_shows_psp_cities_and_stays_on_the_machine(page, server_url
     titles = set(trend_panel_titles(page))
     assert titles >= PSP_LABELS
     assert "Violent crime" in graph_layout_title(page, "map")
+    geometry = [u for u in page.requests.urls if "/data/cities.geojson" in u]
+    assert len(geometry) == 1, f"the preloaded geometry should be fetched once, not {geometry}"
+    assert "?v=" in geometry[0], "versioned URL, cacheable for a year"
     screenshot(page, "01-default-view")
     page.mouse.wheel(0, 0)
     assert_offline(page)
