@@ -21,3 +21,21 @@ def dataset():
     from dashboard.data import load_dataset
 
     return load_dataset(GEODATA)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def export_cache_in_a_temporary_folder(tmp_path_factory):
+    """Test runs never write into (or read from) the machine's shared export cache folder.
+
+    Set before any app is built, and inherited by the servers the browser tests start.
+    """
+    import os
+
+    folder = tmp_path_factory.mktemp("export-cache")
+    previous = os.environ.get("ATLAS_CACHE_DIR")
+    os.environ["ATLAS_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("ATLAS_CACHE_DIR", None)
+    else:
+        os.environ["ATLAS_CACHE_DIR"] = previous

@@ -14,28 +14,53 @@ Why these sources (see ``../shared/sources/boundaries/PROVENANCE.md``):
   ("Jackson city" in Tennessee). It is a display attribute, never a crime-rate denominator: rates use the
   FBI's own population.
 
-Processing per city, in this order: NAD83 -> WGS84 (EPSG:4326; PROJ's "NAD83 to WGS 84 (1)" is a null
-transform, so coordinates are unchanged), Douglas-Peucker simplification with ``preserve_topology=True`` at
-``CITY_SIMPLIFY_TOLERANCE_DEG``, snapping to a 1e-5 degree grid (~1 m) with GEOS's precision reducer (it
-repairs the self-touches that plain rounding can create), counter-clockwise exterior rings (RFC 7946), and a
-final validity check with ``make_valid`` as a last resort.
+Processing per city, in this order (``simplify_city``): NAD83 -> WGS84 (EPSG:4326; PROJ's "NAD83 to WGS 84
+(1)" is a null transform, so coordinates are unchanged); drop holes (unincorporated enclaves) and islands
+under 0.02 km2; snap to the coordinate grid with GEOS's precision reducer (it re-nodes, so slivers narrower
+than the grid collapse without making the polygon invalid); Douglas-Peucker with ``preserve_topology=True``,
+which only removes vertices, so the result stays on the grid; drop fragments under 0.02 km2 that snapping
+cut from strips narrower than the grid; counter-clockwise exterior rings (RFC 7946); ``make_valid`` as a
+last resort. Each city takes the coarsest tolerance of ``CITY_TOLERANCE_STEPS_M`` that is at most 400 m and
+at most 4% of the square root of its area, and that keeps its drawn area within 1% of the unsimplified CB
+polygon. The grid is 0.001 deg (3 decimals) for tolerances of 200 m or more, else 0.0001 deg.
 
-Tolerance choice (measured on the 321-place universe, area in EPSG:5070 against the unsimplified CB polygon):
+Why: the map's first load must stay within 300 KB gzipped for geometry and data, so ``cities.geojson`` has
+200 KB (gzip -6) for 320 cities. Levers measured on the 320 mapped cities (whole file with properties; area
+in EPSG:5070 against the unsimplified CB polygon; "shift" is the symmetric difference divided by the
+perimeter, i.e. how far the outline moved on average, median / 95th percentile over cities):
 
-==========  ============  =========================  ========  =======
-tolerance   max |dArea|   max symmetric difference   raw size  gzip
-==========  ============  =========================  ========  =======
-0.0005 deg  0.80%         1.6% (Tuscaloosa)          2.35 MB   0.66 MB
-0.001 deg   1.00%         4.8% (Tuscaloosa)          1.86 MB   0.53 MB
-0.0015 deg  1.70%         8.0% (Tuscaloosa)          1.53 MB   0.44 MB
-0.002 deg   3.43%         10.7% (Tuscaloosa)         1.31 MB   0.38 MB
-==========  ============  =========================  ========  =======
+=============================================  ======  =======  ======  ==============  =====  =========
+variant                                        coords  raw      gzip    max dArea       mean   shift (m)
+=============================================  ======  =======  ======  ==============  =====  =========
+0.001 deg, 5 decimals (the previous file)      85,130  1.98 MB  547 KB  1.00%           0.16%  11 / 18
+0.001 deg, 4 decimals, snapped first           85,180  1.81 MB  433 KB  0.93%           0.15%  12 / 19
+same, holes + islands under 0.02 km2 dropped   82,523  1.76 MB  421 KB  0.93%           0.15%  12 / 19
+0.003 deg, 4 decimals, drops                   44,178  1.03 MB  251 KB  5.78% Daly C.   0.67%  45 / 64
+0.0045 deg, 4 decimals, drops                  34,750  0.84 MB  205 KB  10.3% Cambridge 1.06%  70 / 95
+0.003 deg, 3 decimals, drops                   45,341  0.96 MB  194 KB  6.53% Cambridge 0.65%  51 / 68
+per city <= 400 m, 4 decimals, drops           44,834  1.04 MB  253 KB  1.00%           0.42%  45 / 69
+per city <= 300 m, 3 decimals >= 200 m, drops  49,854  1.04 MB  210 KB  0.99%           0.40%  44 / 59
+per city <= 400 m, 3 decimals >= 200 m, drops  44,284  0.95 MB  192 KB  1.00%           0.45%  52 / 72
+=============================================  ======  =======  ======  ==============  =====  =========
 
-Sizes are geometry only. 0.001 degrees (about 110 m north-south, 85 m east-west at 40 N; roughly one
-screen pixel at zoom 10) keeps every city within 1% of its area (mean 0.16%); the written file with
-properties is 1.98 MB (0.55 MB gzipped). Coarser tolerances buy little (0.002 deg: 30% smaller for 3x the
-area error): many of the remaining vertices sit in the ~2,800 small holes (unincorporated enclaves), which
-topology-preserving simplification keeps.
+The last row is the one built. Decimals are the cheapest lever (gzip cannot squeeze the last, random
+digits: 5 -> 4 decimals saves 21% for ~10 m of position, 4 -> 3 another 24%); after that only fewer vertices
+help, and a single tolerance small enough for small cities (Cambridge, Daly City lose 5-10% of their area at
+0.003 deg) wastes bytes on large ones, hence a tolerance per city under a 1% area bound. Holes are 23% of
+the raw vertices but the ones under 0.02 km2 are only 2% (436 holes, 5 km2 in all): topology-preserving
+simplification keeps every hole as at least a triangle, so dropping more (< 0.05 km2: 5 KB less) buys little.
+
+What it costs, in screen pixels (MapLibre, 512 px tiles, 40 N: zoom 3 = 7.5 km/px, zoom 10 = 59 m/px,
+zoom 12 = 15 m/px): the national view is exact to the pixel; at metro zoom 10 outlines move by about one
+pixel on average and at most ~7 px (400 m); at city zoom 12 they move 3-4 px on average and corners are cut
+by up to ~27 px, so the shapes are generalised there (the previous file: ~7 px). Strips narrower than the
+0.001 deg grid disappear (Houston's road-strip annexations, some in Waco, Tulsa, Corpus Christi): under
+2 px wide at zoom 10. Neighbouring cities are simplified independently, so shared borders can show slivers
+of up to ~2 x the tolerance.
+
+States (a line backdrop): coverage simplification at 0.06 deg and 2 decimals gives 100 KB raw, 27 KB gzip
+(0.03 deg / 3 decimals was 207 KB / 63 KB; 0.07 deg / 3 decimals 30 KB). Outlines move ~0.6 km on average,
+sub-pixel at the national zoom; at zoom 10 a state line can be 10+ px off (Memphis / West Memphis).
 """
 
 from __future__ import annotations
@@ -45,6 +70,7 @@ import functools
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +79,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
@@ -75,17 +102,36 @@ PEP_CSV = BOUNDARIES / "Urban-Ocean-Lab__coastal_cities" / "SUB-IP-EST2019-ANNRN
 SOURCE_CRS = "EPSG:4269"  # NAD83 lon/lat, all Census files here
 DISPLAY_CRS = "EPSG:4326"  # RFC 7946
 EQUAL_AREA_CRS = "EPSG:5070"  # NAD83 CONUS Albers; equal-area everywhere, so area ratios hold for AK/HI too
-CITY_SIMPLIFY_TOLERANCE_DEG = 0.001
-CITY_COORD_DECIMALS = 5  # ~1 m
-# Documented bound on |simplified area / unsimplified area - 1| per city (measured maximum: 1.0%).
-CITY_MAX_AREA_CHANGE = 0.015
+# City polygons (module docstring: why these numbers). The file is part of the page's first load, so the
+# geometry is sized for a 200 KB (gzip) budget for all cities: each city gets its own Douglas-Peucker
+# tolerance, the coarsest of CITY_TOLERANCE_STEPS_M that is at most CITY_MAX_TOLERANCE_M and at most
+# CITY_TOLERANCE_PER_SIZE x sqrt(area) (small cities are seen at closer zoom), and keeps the drawn area within
+# CITY_MAX_AREA_CHANGE of the unsimplified CB polygon. Tolerances are metres along a meridian, applied in
+# degrees (so east-west they are tighter by cos(latitude)).
+CITY_MAX_TOLERANCE_M = 400.0
+CITY_TOLERANCE_PER_SIZE = 0.04
+CITY_TOLERANCE_STEPS_M: tuple[float, ...] = (400, 300, 250, 200, 150, 120, 100, 80, 60, 40, 30, 20, 10)
+CITY_MAX_AREA_CHANGE = 0.01  # |simplified / unsimplified area - 1|, every city (the test checks it)
+# Coordinate grid: 0.001 deg (3 decimals; 111 m north-south, 70-100 m east-west) where the tolerance is
+# 200 m or more, else 0.0001 deg (4 decimals). Snapping happens before simplification, so Douglas-Peucker
+# only drops vertices that are already on the grid and no rounding can break the polygon afterwards.
+CITY_COARSE_GRID_DEG = 0.001
+CITY_FINE_GRID_DEG = 0.0001
+CITY_COARSE_GRID_FROM_M = 200.0
+# Unincorporated enclaves (holes) and islands (parts) under 0.02 km2 (a 140 m square: two screen pixels at
+# zoom 10) are dropped; so are fragments under that size left when snapping cuts a strip narrower than the
+# grid (Houston's road-strip annexations). The largest part of a city is always kept.
+CITY_MIN_HOLE_KM2 = 0.02
+CITY_MIN_PART_KM2 = 0.02
+CITY_MARKER_DECIMALS = 4  # the lon/lat marker point (~10 m)
+METRES_PER_DEGREE_LAT = 111_320.0
 
 # The states layer is a backdrop only: GEOS coverage simplification (Visvalingam-Whyatt on the shared
 # edges, so neighbouring states keep one common border line, no slivers or gaps), tolerance roughly the
-# square root of the triangle area removed (~3 km), islands under 5 km2 dropped, 3 decimals (~100 m).
-STATE_SIMPLIFY_TOLERANCE_DEG = 0.03
+# square root of the triangle area removed (~6 km), islands under 5 km2 dropped, 2 decimals (~1 km).
+STATE_SIMPLIFY_TOLERANCE_DEG = 0.06
 STATE_MIN_PART_KM2 = 5.0
-STATE_COORD_DECIMALS = 3
+STATE_COORD_DECIMALS = 2
 # 50 states + DC (FIPS <= 56) + Puerto Rico; the other island areas are off the map's extent.
 STATE_FIPS_EXTRA: frozenset[str] = frozenset({"72"})
 
@@ -361,6 +407,109 @@ def representative_point(geom: BaseGeometry, decimals: int) -> tuple[float, floa
     return x, y
 
 
+@functools.lru_cache(maxsize=1)
+def _equal_area_transformer() -> Transformer:
+    return Transformer.from_crs(DISPLAY_CRS, EQUAL_AREA_CRS, always_xy=True)
+
+
+def equal_area_km2(geoms: Any) -> Any:
+    """Area in km2 (EPSG:5070) of a WGS84 geometry or array of them; the same measure the tests use."""
+    transformer = _equal_area_transformer()
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    return shapely.area(shapely.transform(geoms, project)) / 1e6
+
+
+def _drop_small_rings(
+    geom: Polygon | MultiPolygon, min_hole_km2: float, min_part_km2: float
+) -> tuple[Polygon | MultiPolygon, list[float], list[float]]:
+    """Remove holes and parts smaller than the limits; the largest part always stays.
+
+    Returns the geometry and the areas (km2) of the holes and of the parts removed, for the provenance notes.
+    """
+    polygons = list(geom.geoms) if isinstance(geom, MultiPolygon) else [geom]
+    dropped_holes: list[float] = []
+    if min_hole_km2 > 0:
+        kept = []
+        for poly in polygons:
+            holes = list(poly.interiors)
+            areas = equal_area_km2(shapely.polygons(holes)) if holes else np.array([])
+            dropped_holes.extend(float(a) for a in areas if a < min_hole_km2)
+            kept.append(
+                Polygon(poly.exterior, [h for h, a in zip(holes, areas, strict=True) if a >= min_hole_km2])
+            )
+        polygons = kept
+    dropped_parts: list[float] = []
+    if min_part_km2 > 0 and len(polygons) > 1:
+        areas = equal_area_km2(np.array(polygons, dtype=object))
+        largest = int(np.argmax(areas))
+        keep = [i for i, a in enumerate(areas) if a >= min_part_km2 or i == largest]
+        dropped_parts = [float(a) for i, a in enumerate(areas) if i not in keep]
+        polygons = [polygons[i] for i in keep]
+    out = polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+    return out, dropped_holes, dropped_parts
+
+
+@dataclass(frozen=True)
+class CityShape:
+    """One city's display polygon and how it was made (summarised in the build log and ``SOURCES.md``)."""
+
+    geometry: Polygon | MultiPolygon
+    tolerance_m: float
+    grid_deg: float
+    area_change: float  # simplified / unsimplified area - 1, both equal-area
+    dropped_holes_km2: tuple[float, ...]
+    dropped_parts_km2: tuple[float, ...]  # islands, and fragments of strips narrower than the grid
+
+
+def _simplify_on_grid(
+    snapped: BaseGeometry, tolerance_deg: float, grid: float
+) -> tuple[Polygon | MultiPolygon, list[float]]:
+    """Douglas-Peucker on an already snapped polygon, then drop the fragments snapping left behind.
+
+    Douglas-Peucker only removes vertices, so the result stays on the grid; ``np.round`` strips the binary
+    noise (33.52000000000001) so the JSON prints the short decimal.
+    """
+    decimals = round(-np.log10(grid))
+    out = shapely.simplify(snapped, tolerance_deg, preserve_topology=True)
+    out = _polygonal(_round_coords(out, decimals))
+    if not out.is_valid:
+        log.info("invalid after simplification (%s); repaired with make_valid", shapely.is_valid_reason(out))
+        out = shapely.make_valid(out, method="structure", keep_collapsed=False)
+        out = _polygonal(_round_coords(shapely.set_precision(out, grid), decimals))
+    out, _, fragments = _drop_small_rings(out, 0.0, CITY_MIN_PART_KM2)
+    out = _orient_ccw(out)
+    if out.is_empty or not out.is_valid:
+        raise ValueError(f"could not produce a valid polygon: {shapely.is_valid_reason(out)}")
+    return out, fragments
+
+
+def simplify_city(geom: BaseGeometry, label: str = "") -> CityShape:
+    """The display polygon of one city (WGS84): see the ``CITY_*`` constants and the module docstring.
+
+    Snap first (GEOS's precision reducer re-nodes, so collapsing slivers keeps the polygon valid), then
+    Douglas-Peucker at the coarsest allowed tolerance whose area stays within ``CITY_MAX_AREA_CHANGE``.
+    """
+    area = float(equal_area_km2(geom))
+    base, holes, parts = _drop_small_rings(_polygonal(geom), CITY_MIN_HOLE_KM2, CITY_MIN_PART_KM2)
+    cap = min(CITY_MAX_TOLERANCE_M, CITY_TOLERANCE_PER_SIZE * np.sqrt(area) * 1000)
+    steps = [t for t in CITY_TOLERANCE_STEPS_M if t <= cap] or [min(CITY_TOLERANCE_STEPS_M)]
+    snapped: dict[float, BaseGeometry] = {}
+    for tolerance in steps:
+        grid = CITY_COARSE_GRID_DEG if tolerance >= CITY_COARSE_GRID_FROM_M else CITY_FINE_GRID_DEG
+        if grid not in snapped:
+            snapped[grid] = _polygonal(shapely.set_precision(base, grid))
+        out, fragments = _simplify_on_grid(snapped[grid], tolerance / METRES_PER_DEGREE_LAT, grid)
+        change = float(equal_area_km2(out)) / area - 1
+        if abs(change) <= CITY_MAX_AREA_CHANGE:
+            break
+    else:
+        log.warning("%s: area changes by %.2f%% even at %g m", label, 100 * change, tolerance)
+    return CityShape(out, float(tolerance), grid, change, tuple(holes), tuple(parts + fragments))
+
+
 def select_display_geometry(
     geoids: Sequence[str], cb: gpd.GeoDataFrame, tiger: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
@@ -469,12 +618,15 @@ def build_cities(sources: Path, geoids: Sequence[str]) -> dict[str, Any]:
     population = match_pep_population(attrs.reset_index(), read_pep_2019(sources))
 
     features = []
+    shapes: list[CityShape] = []
     for row in chosen.itertuples(index=False):
         a = attrs.loc[row.geoid]
-        geom = simplify_for_display(row.geometry, CITY_SIMPLIFY_TOLERANCE_DEG, CITY_COORD_DECIMALS)
-        lon, lat = representative_point(geom, CITY_COORD_DECIMALS)
         name = DISPLAY_NAMES.get(row.geoid, str(a["census_short"]))
         state = usps[a["statefp"]]
+        city = simplify_city(row.geometry, f"{row.geoid} {name}, {state}")
+        shapes.append(city)
+        geom = city.geometry
+        lon, lat = representative_point(geom, CITY_MARKER_DECIMALS)
         pop = population.get(row.geoid)
         features.append(
             {
@@ -502,18 +654,46 @@ def build_cities(sources: Path, geoids: Sequence[str]) -> dict[str, Any]:
         )
     fallback = [f["id"] for f in features if f["properties"]["boundary_source"] != BOUNDARY_SOURCE_CB]
     log.info("built %d city features (%d TIGER fallbacks: %s)", len(features), len(fallback), fallback)
+    _log_simplification(shapes)
     return {
         "type": "FeatureCollection",
         "name": "cities",
         "metadata": {
             "crs": DISPLAY_CRS,
-            "simplify": f"Douglas-Peucker, preserve_topology, tolerance {CITY_SIMPLIFY_TOLERANCE_DEG} deg",
-            "coordinate_decimals": CITY_COORD_DECIMALS,
+            "simplify": "Douglas-Peucker (preserve topology) per city, tolerance the coarsest of "
+            f"{max(CITY_TOLERANCE_STEPS_M):g}..{min(CITY_TOLERANCE_STEPS_M):g} m not above "
+            f"{CITY_TOLERANCE_PER_SIZE:g} x sqrt(area) that keeps the area within "
+            f"{CITY_MAX_AREA_CHANGE:.0%} of the CB polygon; holes and parts under {CITY_MIN_HOLE_KM2:g} km2 "
+            "dropped",
+            "coordinate_decimals": round(-np.log10(CITY_FINE_GRID_DEG)),
+            "coordinate_grid": f"{CITY_COARSE_GRID_DEG:g} deg where the tolerance is "
+            f"{CITY_COARSE_GRID_FROM_M:g} m or more, else {CITY_FINE_GRID_DEG:g} deg",
             "sources": "US Census Bureau (public domain): CB 2015 500k places, TIGER/Line 2019 places, "
             "PEP Vintage 2019 place estimates",
         },
         "features": features,
     }
+
+
+def _log_simplification(shapes: Sequence[CityShape]) -> None:
+    """One log line with the numbers ``SOURCES.md`` quotes (area change, drops, tolerances)."""
+    change = np.abs([s.area_change for s in shapes])
+    holes = [a for s in shapes for a in s.dropped_holes_km2]
+    parts = [a for s in shapes for a in s.dropped_parts_km2]
+    tolerances = pd.Series([s.tolerance_m for s in shapes]).value_counts().sort_index(ascending=False)
+    log.info(
+        "city area change vs CB: max %.2f%%, mean %.2f%%; dropped %d holes (largest %.4f km2) and %d parts "
+        "(largest %.4f km2); %d cities on the %g deg grid; tolerances (m: cities) %s",
+        100 * change.max(),
+        100 * change.mean(),
+        len(holes),
+        max(holes, default=0.0),
+        len(parts),
+        max(parts, default=0.0),
+        sum(s.grid_deg == CITY_COARSE_GRID_DEG for s in shapes),
+        CITY_COARSE_GRID_DEG,
+        ", ".join(f"{t:g}: {n}" for t, n in tolerances.items()),
+    )
 
 
 def _drop_small_parts(geom: BaseGeometry, min_km2: float) -> BaseGeometry:
@@ -530,7 +710,7 @@ def build_states(sources: Path) -> dict[str, Any]:
     """Light state outlines (50 states, DC, Puerto Rico) for an offline basemap, WGS84.
 
     Source: Census CB 2015 500k states (public domain, so no licence notice has to travel with the copy,
-    unlike us-atlas). Simplified as one coverage, see ``STATE_*`` constants; ~200 KB.
+    unlike us-atlas). Simplified as one coverage, see ``STATE_*`` constants; ~100 KB, 27 KB gzipped.
     """
     states = _read_states_cached(Path(sources) / CB_STATE_ZIP).copy()
     keep = (states["STATEFP"] <= "56") | states["STATEFP"].isin(STATE_FIPS_EXTRA)
