@@ -63,7 +63,19 @@ def create_app(dataset: Dataset | None = None, data_dir: Path | None = None) -> 
     register_export_routes(app.server, dataset)
     register_embed_routes(app.server, dataset)
     register_present_mode(app.server, dataset)
+    finish_dash_setup(app)
     return app
+
+
+def finish_dash_setup(app: Dash) -> None:
+    """Run Dash's one-time set-up now, not on the first request.
+
+    Dash 4 marks that set-up done *before* doing it, so on a fresh threaded worker a request that
+    arrives while the first one is still setting up is answered 500 ("dash is not a registered
+    library"). Doing it here (before gunicorn forks, with --preload) closes the race.
+    """
+    with app.server.test_request_context("/"):
+        app._setup_server()  # private, no public equivalent: see the docstring
 
 
 def index_with_preload(geometry_url: str) -> str:

@@ -11,6 +11,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -266,7 +267,6 @@ def test_csv_and_page_are_compressed(make_client) -> None:
 
 def test_static_files_have_long_lived_cache_headers(make_client) -> None:
     """Dash fingerprints its bundles and /assets/ URLs, so a second visit downloads nothing."""
-    import re
 
     client = make_client()
     page = client.get("/").get_data(as_text=True)
@@ -398,3 +398,12 @@ def test_a_result_computed_by_one_worker_is_served_by_the_other(gunicorn_url, pa
     for _pid, hit, data in other:
         assert hit == "hit" and data == body
     assert {hit for _, hit, _ in answers} == {"hit"}
+
+
+def test_dash_set_up_is_done_before_the_first_request(dataset) -> None:
+    """Dash 4 flags its one-time set-up done before doing it, so concurrent first requests on a new
+    worker could meet a half-set-up app (500 "dash is not a registered library", seen under load in
+    the benchmarks). create_app finishes that set-up itself, before gunicorn forks."""
+    app = create_app(dataset)
+    assert app._got_first_request["setup_server"] is True
+    assert app.server.test_client().get("/_dash-dependencies").status_code == 200
