@@ -56,10 +56,10 @@ class Dataset:
         return str(self.offences.at[offence, "label"])
 
 
-def load_offences() -> pd.DataFrame:
-    frame = pd.read_csv(CONFIG_DIR / "offences.csv", dtype={"offence": str})
-    frame["rape_linked"] = frame["rape_linked"].astype(str).str.lower() == "true"
-    return frame.sort_values("order").set_index("offence")
+def load_offences(config_dir: Path | None = None) -> pd.DataFrame:
+    """The offence list (labels, order, rape link) from ``config/offences.csv``, validated."""
+    frame = v.load_offence_config(Path(config_dir or CONFIG_DIR) / "offences.csv")
+    return frame.reset_index(drop=True).sort_values("order").set_index("offence")
 
 
 def dataset_version(folder: Path) -> str:
@@ -80,41 +80,58 @@ def _cities_frame(collection: dict, programs: pd.DataFrame) -> pd.DataFrame:
     return cities.set_index("geoid", drop=False).sort_values("label")
 
 
-def load_dataset(folder: Path | None = None) -> Dataset:
-    """Read and validate every data file; raise DataFileError naming the first problem."""
+def load_dataset(folder: Path | None = None, config_dir: Path | None = None) -> Dataset:
+    """Read and validate every data and config file; raise DataFileError naming the first problem.
+
+    Nothing is half-loaded: each file is checked on its own (shape, types, duplicates, encoding),
+    then across files (every geoid has a boundary, every city has figures, every city figure has
+    a national figure to compare with). ``config_dir`` defaults to ``dashboard/config``.
+    """
     folder = Path(folder) if folder is not None else geodata_dir()
+    config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
     for name in DATA_FILES:
         if not (folder / name).is_file():
             raise v.DataFileError(folder / name, "file is missing")
-    programs = v.read_csv_strict(folder / "programs.csv", v.PROGRAM_COLUMNS)
-    v.check_geoids(programs, folder / "programs.csv")
-    v.check_unique(programs, ("geoid", "program"), folder / "programs.csv")
+    offences = load_offences(config_dir)
+    v.load_theme(config_dir / "theme.json")
 
-    breaks = v.read_csv_strict(folder / "breaks.csv", v.BREAK_COLUMNS)
-    v.check_geoids(breaks, folder / "breaks.csv")
-    breaks["year_from"] = v.parse_year_column(breaks, "year_from", folder / "breaks.csv")
-    breaks["year_to"] = v.parse_year_column(breaks, "year_to", folder / "breaks.csv")
-
+    path = folder / "programs.csv"
+    programs = v.validate_programs(v.read_csv_strict(path, v.PROGRAM_COLUMNS), path)
+    path = folder / "breaks.csv"
+    breaks = v.validate_breaks(v.read_csv_strict(path, v.BREAK_COLUMNS), path)
     path = folder / "crime_city_year.csv"
-    crime = v.validate_crime_table(v.read_csv_strict(path, v.CITY_YEAR_COLUMNS), path, ("geoid", "year"))
+    crime = v.validate_crime_table(
+        v.read_csv_strict(path, v.CITY_YEAR_COLUMNS, exact=True), path, ("geoid", "year")
+    )
     path = folder / "crime_national_year.csv"
     national = v.validate_crime_table(
-        v.read_csv_strict(path, v.NATIONAL_COLUMNS), path, ("year", "rape_definition")
+        v.read_csv_strict(path, v.NATIONAL_COLUMNS, exact=True), path, ("year", "rape_definition")
     )
+    v.validate_national_years(national, path)
+    v.check_national_coverage(crime, national, path)
 
-    city_geojson = v.load_feature_collection(folder / "cities.geojson", v.CITY_PROPERTIES)
-    state_geojson = v.load_feature_collection(folder / "states.geojson", ())
-    cities = _cities_frame(city_geojson, programs)
-    v.check_unique(cities.reset_index(drop=True), ("geoid",), folder / "cities.geojson")
-    unknown = sorted(set(crime["geoid"]) - set(cities["geoid"]))
-    if unknown:
+    city_geojson, feature_at = v.load_cities(folder / "cities.geojson")
+    state_geojson = v.load_states(folder / "states.geojson")
+    known = set(feature_at)
+    v.check_known_geoids(crime, known, folder / "crime_city_year.csv", "cities.geojson")
+    v.check_known_geoids(programs, known, folder / "programs.csv", "cities.geojson")
+    v.check_known_geoids(breaks, known, folder / "breaks.csv", "cities.geojson")
+    # Every feature is a program city or a city with figures (geodata/README.md): a city without
+    # rows means crime_city_year.csv lost them (cut at a line boundary passes the row checks).
+    without_rows = sorted(known - set(crime["geoid"]) - set(programs["geoid"]), key=feature_at.get)
+    if without_rows:
+        number, line = feature_at[without_rows[0]]
         raise v.DataFileError(
-            path.with_name("crime_city_year.csv"), f"geoids with no boundary: {unknown[:5]}"
+            folder / "cities.geojson",
+            f"feature {number} (geoid {without_rows[0]}) has no rows in crime_city_year.csv and is not a "
+            "program city (is crime_city_year.csv truncated?)",
+            line,
         )
-    missing_programs = sorted(set(programs["geoid"]) - set(cities["geoid"]))
-    if missing_programs:
-        raise v.DataFileError(folder / "programs.csv", f"program geoids with no boundary: {missing_programs}")
 
+    programs, breaks, crime, national = (
+        frame.reset_index(drop=True) for frame in (programs, breaks, crime, national)
+    )
+    cities = _cities_frame(city_geojson, programs)
     dataset = Dataset(
         cities=cities,
         city_geojson=city_geojson,
@@ -123,7 +140,7 @@ def load_dataset(folder: Path | None = None) -> Dataset:
         national=national,
         programs=programs,
         breaks=breaks,
-        offences=load_offences(),
+        offences=offences,
         version=dataset_version(folder),
     )
     log.info("loaded %s: %d cities, %d city-years", dataset.version, len(cities), len(crime))

@@ -17,5 +17,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install --quiet --disable-pip-version-check -e ".[test,serve]"
-python3 -m ruff check dashboard tests app.py
+python3 -m ruff check dashboard tests benchmarks app.py
 python3 -m pytest "$@"

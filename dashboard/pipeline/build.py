@@ -6,28 +6,48 @@ Inputs are the raw files under ``--sources`` plus two curated tables already in
 ``--out`` (``programs.csv``: which city is in which program; ``breaks.csv``: known
 breaks and gaps with citations). Outputs are written atomically and deterministically,
 so running the build twice gives identical bytes.
+
+Failure is all-or-nothing: every output's text is computed in memory first, then all
+files are staged as temporary files and renamed together (:func:`write`). A source the
+build cannot parse raises :class:`~dashboard.pipeline.io.SourceFileError` naming the file
+(and row when known); the raw CSV sources are checked whole before any parsing starts, so
+a truncated copy is refused in seconds rather than after the slow steps.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from dashboard import validation
+
 from . import boundaries, coverage
 from .harmonise import apply_breaks, harmonise
-from .io import csv_text, geojson_text, write_text_atomic
+from .io import (
+    SourceFileError,
+    check_source_csv,
+    check_zip,
+    csv_text,
+    describe,
+    geojson_text,
+    load_source_json,
+    write_files_atomic,
+)
 from .names import Place, PlaceMatcher
 from .schema import RAW_CITY_COLUMNS
+from .sources import kaplan, marshall, ucr_data_tool
 from .sources.cius_city import parse_city_tables
 from .sources.cius_county import parse_camden_county
-from .sources.cius_msa import parse_msa_tables
+from .sources.cius_msa import MSA_DIR, parse_msa_tables
 from .sources.kaplan import parse_kaplan_extracts
 from .sources.marshall import parse_marshall
-from .sources.national import build_national_series
+from .sources.national import _CDE_COLUMNS as CDE_COLUMNS
+from .sources.national import CDE_FILE, build_national_series
 from .sources.ucr_data_tool import parse_ucr_data_tool_cities
 
 log = logging.getLogger(__name__)
@@ -45,11 +65,20 @@ class BuildResult:
 def universe_places(sources: Path, programs: pd.DataFrame) -> list[Place]:
     """Program cities plus every Census place of 100,000+ people (boundaries PROVENANCE)."""
     places: dict[str, Place] = {}
-    for name in ("places_pop100k.geojson", "program_cities.geojson"):
-        with open(sources / "boundaries" / name, encoding="utf-8") as handle:
-            for feature in json.load(handle)["features"]:
-                props = feature["properties"]
-                places[props["GEOID"]] = Place(props["GEOID"], props["STUSPS"], props["NAME"])
+    for rel in boundaries.TIGER_PLACE_FILES:
+        path = sources / rel
+        collection = load_source_json(path)
+        features = collection.get("features") if isinstance(collection, dict) else None
+        if not isinstance(features, list) or not features:
+            raise SourceFileError(path, "is not a GeoJSON FeatureCollection with features")
+        for number, feature in enumerate(features, start=1):
+            props = feature.get("properties") if isinstance(feature, dict) else None
+            missing = [
+                k for k in ("GEOID", "STUSPS", "NAME") if not isinstance(props, dict) or k not in props
+            ]
+            if missing:
+                raise SourceFileError(path, f"feature {number} lacks properties: {', '.join(missing)}")
+            places[props["GEOID"]] = Place(props["GEOID"], props["STUSPS"], props["NAME"])
     missing = sorted(set(programs["geoid"]) - set(places))
     if missing:
         raise ValueError(f"programs.csv names GEOIDs with no boundary in the sources: {missing}")
@@ -98,12 +127,81 @@ def fill_missing_populations(cities: dict, city_years: pd.DataFrame) -> None:
             props["population_source"] = f"FBI UCR agency population ({row['source'].split(' + ')[0]})"
 
 
-def build(sources: Path, out: Path) -> BuildResult:
-    """Compute every output file's text; nothing is written here (see :func:`write`)."""
+def raw_csv_sources(sources: Path) -> dict[Path, tuple[str, ...]]:
+    """Every raw CSV the city and national parsers read, with the header columns each needs.
+
+    The column lists are the ones the parsers themselves look up (MSA tables and Kaplan
+    extracts are laid out per edition or schema, so their parsers find their own headers).
+    """
+    sources = Path(sources)
+    ucr_columns = ("Agency", "State", "Population", "Year", *ucr_data_tool.RATE_COLUMNS.values())
+    found: dict[Path, tuple[str, ...]] = dict.fromkeys(sorted((sources / MSA_DIR).glob("MSA*.csv")), ())
+    kaplan_columns = ("ORI", "state", "agency", "year", "population")
+    found.update(dict.fromkeys(sorted((sources / kaplan.FOLDER).glob("*.csv")), kaplan_columns))
+    found[sources / ucr_data_tool.CITY_FILE] = ucr_columns
+    found[sources / ucr_data_tool.STATE_FILE] = tuple(c for c in ucr_columns if c != "Agency")
+    marshall_columns = ("ORI", "year", "department_name", "total_pop", "months_reported", "source")
+    found[sources / marshall.FILE] = (*marshall_columns, *marshall._COUNT_COLUMNS.values())
+    found[sources / CDE_FILE] = ("year", "state_abbr", "caveats", *CDE_COLUMNS)
+    return found
+
+
+def check_sources(sources: Path) -> None:
+    """Fail fast on a truncated, garbled or missing raw CSV: before the slow parsing steps."""
+    for path, columns in raw_csv_sources(sources).items():
+        check_source_csv(path, columns=columns)
+
+
+def check_boundary_sources(sources: Path, geoids: list[str]) -> None:
+    """The zip archives the boundary step reads open and pass their CRC checks.
+
+    GDAL reports a cut or garbled zip only as "does not exist in the file system", so the
+    archives are tested here first; the message then says which file is broken and how.
+    """
+    sources = Path(sources)
+    check_zip(sources / boundaries.CB_STATE_ZIP, (".shp", ".dbf", ".shx"))
+    for statefp in sorted({g[:2] for g in geoids}):
+        path = sources / str(boundaries.CB_PLACE_ZIP).format(statefp=statefp)
+        if path.exists():  # a state without a CB file falls back to TIGER (boundaries.py)
+            check_zip(path, (".shp", ".dbf", ".shx"))
+    check_source_csv(sources / boundaries.PEP_CSV, final_newline=False)
+
+
+@contextmanager
+def step(name: str, where: Path) -> Iterator[None]:
+    """Any failure in a build step that did not already name its file names the step and folder."""
+    try:
+        yield
+    except validation.DataFileError:
+        raise
+    except Exception as exc:  # a parser bug or a library error: still one clear line
+        raise SourceFileError(where, f"{name} failed ({describe(exc)})") from exc
+
+
+def read_curated(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """programs.csv and breaks.csv from ``out``, validated with the app's own start-up checks."""
+    for name, columns in (
+        ("programs.csv", validation.PROGRAM_COLUMNS),
+        ("breaks.csv", validation.BREAK_COLUMNS),
+    ):
+        frame = validation.read_csv_strict(out / name, columns)
+        if name == "programs.csv":
+            validation.validate_programs(frame, out / name)
+        else:
+            validation.validate_breaks(frame, out / name)
     programs = pd.read_csv(out / "programs.csv", dtype=str, keep_default_na=False)
     breaks = pd.read_csv(out / "breaks.csv", dtype={"geoid": str}, keep_default_na=False)
+    return programs, breaks
+
+
+def build(sources: Path, out: Path) -> BuildResult:
+    """Compute every output file's text; nothing is written here (see :func:`write`)."""
+    sources, out = Path(sources), Path(out)
+    programs, breaks = read_curated(out)
+    check_sources(sources)
     places = universe_places(sources, programs)
-    raw = parse_all_city_sources(sources)
+    with step("parsing the crime sources", sources / "crime"):
+        raw = parse_all_city_sources(sources)
     raw["geoid"] = PlaceMatcher(places).match_frame(raw)
     unmatched = unmatched_rows(raw)
     for row in unmatched.itertuples():
@@ -111,15 +209,20 @@ def build(sources: Path, out: Path) -> BuildResult:
             "unmatched FBI row: %s | %s | %s | years %s", row.source, row.state, row.agency, row.years
         )
 
-    city_years = apply_breaks(harmonise(raw), breaks)
-    national = build_national_series(sources)
+    with step("harmonising the city rows", sources / "crime"):
+        city_years = apply_breaks(harmonise(raw), breaks)
+    with step("building the national series", sources / "crime"):
+        national = build_national_series(sources)
 
     with_data = set(city_years["geoid"])
     included = sorted(with_data | set(programs["geoid"]))
     city_years = city_years[city_years["geoid"].isin(included)]
-    cities = boundaries.build_cities(sources, included)
-    fill_missing_populations(cities, city_years)
-    states = boundaries.build_states(sources)
+    check_boundary_sources(sources, included)
+    with step("building the city boundaries", sources / "boundaries"):
+        cities = boundaries.build_cities(sources, included)
+        fill_missing_populations(cities, city_years)
+    with step("building the state outlines", sources / "boundaries"):
+        states = boundaries.build_states(sources)
 
     result = BuildResult(unmatched=unmatched)
     result.files = {
@@ -133,6 +236,7 @@ def build(sources: Path, out: Path) -> BuildResult:
 
 
 def write(result: BuildResult, out: Path) -> None:
+    """Replace the outputs together: all are staged as temporary files, then renamed."""
+    write_files_atomic(out, result.files)
     for name, text in result.files.items():
-        write_text_atomic(out / name, text)
-        log.info("wrote %s (%d bytes)", out / name, len(text.encode("utf-8")))
+        log.info("wrote %s (%d bytes)", Path(out) / name, len(text.encode("utf-8")))

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import xlrd
 
+from dashboard.pipeline.io import read_source_bytes, source_errors
 from dashboard.pipeline.schema import OFFENCES, RAW_CITY_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -283,15 +284,21 @@ def drop_duplicate_keys(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
 
 
 def read_xls_rows(path: Path) -> list[list[object]]:
-    """Cell values of the first sheet (the CIUS workbooks have one); empty cells become ""."""
-    book = xlrd.open_workbook(str(path), on_demand=True)
-    try:
-        if book.nsheets != 1:
-            log.warning("%s: %d sheets, reading the first", path.name, book.nsheets)
-        sheet = book.sheet_by_index(0)
-        return [sheet.row_values(r) for r in range(sheet.nrows)]
-    finally:
-        book.release_resources()
+    """Cell values of the first sheet (the CIUS workbooks have one); empty cells become "".
+
+    A truncated or garbled workbook stops the build with a SourceFileError naming the file
+    (xlrd itself fails with bare IndexErrors or struct errors deep in its BIFF reader).
+    """
+    read_source_bytes(path)  # missing or empty file: a plain message, not an xlrd error
+    with source_errors(path, "as an Excel .xls workbook"):
+        book = xlrd.open_workbook(str(path), on_demand=True)
+        try:
+            if book.nsheets != 1:
+                log.warning("%s: %d sheets, reading the first", path.name, book.nsheets)
+            sheet = book.sheet_by_index(0)
+            return [sheet.row_values(r) for r in range(sheet.nrows)]
+        finally:
+            book.release_resources()
 
 
 def find_header(rows: Sequence[Sequence[object]], label_keys: tuple[str, ...], where: str) -> int:
@@ -357,6 +364,11 @@ def find_city_tables(sources: Path) -> list[CityTable]:
 
 def parse_city_table(table: CityTable) -> list[dict]:
     """Rows of one city table as RAW_CITY_COLUMNS records (see :func:`parse_city_tables`)."""
+    with source_errors(table.path):
+        return _parse_city_table(table)
+
+
+def _parse_city_table(table: CityTable) -> list[dict]:
     where = f"{table.source} ({table.path.name})"
     rows = read_xls_rows(table.path)
     header_index = find_header(rows, ("city",), where)

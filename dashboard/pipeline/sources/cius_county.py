@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.pipeline.io import source_errors
 from dashboard.pipeline.sources.cius_city import (
     COUNT_COLUMNS,
     clean_label,
@@ -46,6 +47,11 @@ _TABLE_10 = re.compile(r"^Table_10_Offenses_Known_to_Law_Enforcement_.*New_Jerse
 
 def _parse_table_10(path: Path, year: int) -> list[dict]:
     """The Camden County Police Department row of one New Jersey Table 10 file."""
+    with source_errors(path):
+        return _parse_camden_row(path, year)
+
+
+def _parse_camden_row(path: Path, year: int) -> list[dict]:
     source = f"FBI CIUS {year} Table 10 (New Jersey)"
     where = f"{source} ({path.name})"
     rows = read_xls_rows(path)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import itertools
 import logging
 import re
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dashboard.pipeline.io import check_source_csv, source_errors
 from dashboard.pipeline.sources.cius_city import (
     COUNT_COLUMNS,
     REVISED_ONLY_FROM,
@@ -75,8 +77,14 @@ class MsaTable:
 
 
 def _read_csv(path: Path, limit: int | None = None) -> list[list[str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(itertools.islice(csv.reader(handle), limit))
+    """Rows of an MSA table; the whole file is checked first (UTF-8, final newline, equal widths),
+    so a truncated copy stops the build instead of losing its last metro areas."""
+    if limit is not None:  # a peek at the title rows; the full read below checks the whole file
+        with source_errors(path), path.open(encoding="utf-8-sig", newline="") as handle:
+            return list(itertools.islice(csv.reader(handle), limit))
+    text = check_source_csv(path)
+    with source_errors(path):
+        return list(csv.reader(io.StringIO(text, newline="")))
 
 
 def _table_number(rows: Sequence[Sequence[str]], where: str) -> int:
@@ -125,6 +133,11 @@ def _name_key(label: str) -> str:
 
 
 def _parse_msa_table(table: MsaTable) -> list[dict]:
+    with source_errors(table.path):
+        return _parse_msa_rows(table)
+
+
+def _parse_msa_rows(table: MsaTable) -> list[dict]:
     where = f"{table.source} ({table.path.name})"
     rows = _read_csv(table.path)
     header_index = next(
@@ -216,10 +229,11 @@ def find_msa_tables(sources: Path) -> list[MsaTable]:
             continue
         year = 2000 + int(match["yy"])
         rows = _read_csv(path, limit=6)
-        printed = _title_year(rows)
-        if printed is not None and printed != year:
-            raise ValueError(f"{path.name}: title says {printed}")
-        found.append(MsaTable(path, year, _table_number(rows, path.name)))
+        with source_errors(path):
+            printed = _title_year(rows)
+            if printed is not None and printed != year:
+                raise ValueError(f"{path.name}: title says {printed}")
+            found.append(MsaTable(path, year, _table_number(rows, path.name)))
     return found
 
 

@@ -30,12 +30,14 @@ confirms it the row is labelled "revised" (the definition the FBI required from 
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from pathlib import Path
 
 import pandas as pd
 
+from ..io import check_source_csv, source_errors
 from ..schema import OFFENCES, RAW_CITY_COLUMNS
 from .cius_city import STATE_CODES, parse_city_tables
 
@@ -140,7 +142,12 @@ def rape_definition_for(
 
 def _read_extract(path: Path) -> pd.DataFrame:
     """One extract file mapped to our offence names (counts as Int64, blanks and "NA" as <NA>)."""
-    raw = pd.read_csv(path, dtype=str)
+    text = check_source_csv(path)
+    with source_errors(path):
+        return _map_extract(pd.read_csv(io.StringIO(text), dtype=str), path)
+
+
+def _map_extract(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     schema = next((_SCHEMAS[k] for k in _SCHEMAS if k in raw.columns), None)
     if schema is None:
         raise ValueError(f"{path.name}: neither known Kaplan schema (no act_murder / actual_murder column)")

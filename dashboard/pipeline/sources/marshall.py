@@ -12,11 +12,13 @@ which :func:`parse_marshall_national` returns for cross-checking the national se
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 
 import pandas as pd
 
+from ..io import check_source_csv, source_errors
 from ..schema import OFFENCES, RAW_CITY_COLUMNS
 from .kaplan import STATE_USPS, city_key, cius_city_rape_definitions, rape_definition_for
 
@@ -44,7 +46,11 @@ CIUS_2015_LABEL = "Crime in the U.S. 2015"
 
 def _read(sources: Path) -> pd.DataFrame:
     path = Path(sources) / FILE
-    raw = pd.read_csv(path, dtype={"ORI": str, "department_name": str, "source": str, "url": str})
+    text = check_source_csv(path)
+    with source_errors(path):
+        raw = pd.read_csv(
+            io.StringIO(text), dtype={"ORI": str, "department_name": str, "source": str, "url": str}
+        )
     needed = {
         "ORI",
         "year",
@@ -97,6 +103,11 @@ def parse_marshall(sources: Path) -> pd.DataFrame:
       CIUS city table of that year where it has the agency (see :mod:`.kaplan`).
     """
     raw = _read(sources)
+    with source_errors(Path(sources) / FILE):
+        return _agency_rows(raw, sources)
+
+
+def _agency_rows(raw: pd.DataFrame, sources: Path) -> pd.DataFrame:
     raw = raw[raw["department_name"].str.strip() != NATIONAL_LABEL].reset_index(drop=True)
     if raw["ORI"].isna().any():
         raise ValueError("Marshall: agency rows without an ORI")
@@ -161,6 +172,11 @@ def parse_marshall(sources: Path) -> pd.DataFrame:
 def parse_marshall_national(sources: Path) -> pd.DataFrame:
     """The "National" rows: year, murder and violent_crime (Int64). For cross-checks only."""
     raw = _read(sources)
+    with source_errors(Path(sources) / FILE):
+        return _national_rows(raw)
+
+
+def _national_rows(raw: pd.DataFrame) -> pd.DataFrame:
     national = raw[raw["department_name"].str.strip() == NATIONAL_LABEL].reset_index(drop=True)
     out = pd.DataFrame(
         {

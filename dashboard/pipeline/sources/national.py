@@ -32,6 +32,7 @@ place where a year's source differs from the neighbouring year's, so a chart can
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import re
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 import xlrd
 
+from ..io import check_source_csv, read_source_bytes, source_errors
 from ..schema import NATIONAL_COLUMNS, OFFENCES
 from .marshall import parse_marshall_national
 from .ucr_data_tool import parse_ucr_data_tool_national
@@ -126,7 +128,16 @@ def _norm(header: object) -> str:
 @functools.lru_cache(maxsize=8)
 def _read_table_1(path: Path) -> tuple[tuple[int, tuple[tuple[str, object], ...], str], ...]:
     """(year, ((column, count), ...), footnote text) per data row of one CIUS Table 1 file."""
-    sheet = xlrd.open_workbook(str(path), on_demand=True).sheet_by_index(0)
+    read_source_bytes(path)  # missing or empty file: a plain message, not an xlrd error
+    with source_errors(path, "as an Excel .xls workbook"):
+        sheet = xlrd.open_workbook(str(path), on_demand=True).sheet_by_index(0)
+    with source_errors(path):
+        return _table_1_rows(sheet, path)
+
+
+def _table_1_rows(
+    sheet: xlrd.sheet.Sheet, path: Path
+) -> tuple[tuple[int, tuple[tuple[str, object], ...], str], ...]:
     header_row = next(r for r in range(min(sheet.nrows, 10)) if _norm(sheet.cell_value(r, 0)) == "year")
     columns: dict[int, str] = {}
     for index, header in enumerate(sheet.row_values(header_row)):
@@ -192,7 +203,14 @@ def _cius_years(sources: Path) -> dict[int, YearCounts]:
 def _cde_years(sources: Path) -> dict[int, YearCounts]:
     """National rows (blank state) of the CDE estimates; which rape the violent total uses is checked."""
     path = Path(sources) / CDE_FILE
-    raw = pd.read_csv(path, dtype={"state_abbr": str, "caveats": str})
+    text = check_source_csv(path)
+    with source_errors(path):
+        return _cde_national_rows(
+            pd.read_csv(io.StringIO(text), dtype={"state_abbr": str, "caveats": str}), path
+        )
+
+
+def _cde_national_rows(raw: pd.DataFrame, path: Path) -> dict[int, YearCounts]:
     national = raw[raw["state_abbr"].fillna("").str.strip() == ""]
     if national["year"].duplicated().any():
         raise ValueError(f"{path.name}: more than one national row for a year")

@@ -17,12 +17,14 @@ Provenance and caveats: ``shared/sources/crime/PROVENANCE.md`` section 1.3.
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..io import check_source_csv, source_errors
 from ..schema import OFFENCES, RAW_CITY_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,12 @@ def parse_ucr_data_tool_cities(sources: Path) -> pd.DataFrame:
     All years are before 2013, so the rape definition is the legacy one.
     """
     path = Path(sources) / CITY_FILE
-    raw = pd.read_csv(path, dtype={"Agency": str, "State": str})
+    text = check_source_csv(path)
+    with source_errors(path):
+        return _cities_from_rates(pd.read_csv(io.StringIO(text), dtype={"Agency": str, "State": str}), path)
+
+
+def _cities_from_rates(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     missing = set(RATE_COLUMNS.values()) | {"Agency", "State", "Population", "Year"}
     missing -= set(raw.columns)
     if missing:
@@ -124,7 +131,12 @@ def parse_ucr_data_tool_national(sources: Path) -> pd.DataFrame:
     :mod:`dashboard.pipeline.sources.national` for the years no other source covers.
     """
     path = Path(sources) / STATE_FILE
-    raw = pd.read_csv(path, dtype={"State": str})
+    text = check_source_csv(path)
+    with source_errors(path):
+        return _national_from_rates(pd.read_csv(io.StringIO(text), dtype={"State": str}), path)
+
+
+def _national_from_rates(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     us = raw[raw["State"].str.strip() == "United States-Total"]
     if us.empty:
         raise ValueError(f"{path}: no 'United States-Total' rows")

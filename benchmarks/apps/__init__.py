@@ -1,0 +1,1 @@
+"""Reference apps the atlas is measured against: the floor and the naive baseline."""
