@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-from .data import Dataset, city_series, year_snapshot
+from .data import Dataset
 from .figures.common import MEASURE_LABELS, format_value
-from .state import ViewState
+from .figures.ranking import no_data_message, ranking_frame, ranking_summary
+from .state import ViewState, highlight_cohorts
 
 
-def city_sentence(row: pd.Series, offence_label: str) -> str:
+def city_sentence(row: pd.Series | Mapping, offence_label: str) -> str:
     """ "In 2015 Memphis's violent crime rate was 1,740.2 per 100,000, 4.67 times the national rate"."""
     if pd.isna(row["rate"]):
         return f"{row['label']} has no {offence_label.lower()} figure for {int(row['year'])}"
@@ -22,7 +25,7 @@ def city_sentence(row: pd.Series, offence_label: str) -> str:
     return text
 
 
-def years_above_national(rows: pd.DataFrame, year: int) -> int:
+def years_above_national(rows: pd.DataFrame | Mapping[str, list], year: int) -> int:
     """Consecutive years up to ``year`` with a ratio above 1 (a missing year ends the run)."""
     by_year = dict(zip(rows["year"], rows["ratio"], strict=True))
     count = 0
@@ -33,7 +36,9 @@ def years_above_national(rows: pd.DataFrame, year: int) -> int:
 
 
 def map_summary(dataset: Dataset, state: ViewState) -> str:
-    snapshot = year_snapshot(dataset, state.year, state.offence).dropna(subset=["ratio"])
+    from .views import _snapshot  # the map's own cached snapshot (views imports no summaries)
+
+    snapshot = _snapshot(dataset, state.year, state.offence).dropna(subset=["ratio"])
     label = dataset.offence_label(state.offence)
     if snapshot.empty:
         return f"Map of {label.lower()} in {state.year}: no city has data for that year."
@@ -49,20 +54,33 @@ def map_summary(dataset: Dataset, state: ViewState) -> str:
 
 
 def trends_summary(dataset: Dataset, state: ViewState) -> str:
+    """One sentence per city about its latest year with a rate; one pass over the cached series."""
+    from .views import _all_series
+
     label = dataset.offence_label(state.offence)
     if not state.cities:
         return "No cities selected."
-    series = city_series(dataset, list(state.cities), state.offence)
-    series = series[series["year"].between(state.year_from, state.year_to)]
+    series = _all_series(dataset, state.offence)
+    series = series[
+        series["geoid"].isin(state.cities)
+        & series["year"].between(state.year_from, state.year_to)
+        & series["rate"].notna()
+    ]
+    by_city: dict[str, dict[str, list]] = {}
+    columns = ("label", "year", "rate", "ratio")
+    for geoid, *values in zip(series["geoid"].tolist(), *(series[c].tolist() for c in columns), strict=True):
+        rows = by_city.setdefault(geoid, {c: [] for c in columns})
+        for column, value in zip(columns, values, strict=True):
+            rows[column].append(value)
     sentences = []
     for geoid in state.cities:
-        rows = series[series["geoid"] == geoid].dropna(subset=["rate"])
-        if rows.empty:
+        rows = by_city.get(geoid)
+        if rows is None:
             sentences.append(
                 f"{dataset.label(geoid)}: no {label.lower()} data in {state.year_from}–{state.year_to}"
             )
             continue
-        last = rows.iloc[-1]
+        last = {column: values[-1] for column, values in rows.items()}
         run = years_above_national(rows, int(last["year"]))
         tail = f"; above the national rate for {run} years in a row" if run > 1 else ""
         sentences.append(city_sentence(last, label) + tail)
@@ -74,11 +92,20 @@ def trends_summary(dataset: Dataset, state: ViewState) -> str:
 
 
 def ranking_summary_text(dataset: Dataset, state: ViewState) -> str:
-    from .views import ranking_view
+    """The ranking's summary sentence (as ``views.ranking_view`` words it), without drawing the chart."""
+    from .views import _all_series
 
-    _fig, children = ranking_view(dataset, state.cohort, state.offence, state.year, state.threshold)
-    first = children[0] if isinstance(children, list) else children
-    return first if isinstance(first, str) else str(first.children)
+    label = dataset.offence_label(state.offence)
+    ranked = ranking_frame(
+        _all_series(dataset, state.offence),
+        dataset.cities,
+        state.year,
+        state.threshold,
+        highlight_cohorts(dataset, state.cohort),
+    )
+    if ranked.empty:
+        return no_data_message(label, state.year)
+    return ranking_summary(ranked, state.threshold, state.year, label)
 
 
 def chart_summary(dataset: Dataset, state: ViewState, chart: str) -> str:

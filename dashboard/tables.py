@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
-from .data import Dataset, city_series, year_snapshot
+from .data import Dataset
 from .figures.common import format_value
 from .figures.ranking import ranking_frame
 from .state import ViewState, highlight_cohorts
@@ -31,7 +31,9 @@ def _cells(row, with_count: bool = True) -> list[str]:
 
 
 def map_table(dataset: Dataset, state: ViewState) -> html.Table:
-    snapshot = year_snapshot(dataset, state.year, state.offence).sort_values("label")
+    from .views import _snapshot  # the views' caches: no recomputation per request
+
+    snapshot = _snapshot(dataset, state.year, state.offence).sort_values("label")
     label = dataset.offence_label(state.offence)
     rows = [
         [r.label, *_cells(r), str(r.source).split(" + ")[0] if pd.notna(r.source) else ""]
@@ -45,8 +47,12 @@ def map_table(dataset: Dataset, state: ViewState) -> html.Table:
 
 
 def trends_table(dataset: Dataset, state: ViewState) -> html.Table:
-    series = city_series(dataset, list(state.cities), state.offence)
-    series = series[series["year"].between(state.year_from, state.year_to)]
+    from .views import _all_series
+
+    series = _all_series(dataset, state.offence)
+    series = series[
+        series["geoid"].isin(state.cities) & series["year"].between(state.year_from, state.year_to)
+    ]
     label = dataset.offence_label(state.offence)
     rows = [[f"{r.label} {r.year}", *_cells(r)] for r in series.itertuples()]
     return _table(
@@ -57,8 +63,10 @@ def trends_table(dataset: Dataset, state: ViewState) -> html.Table:
 
 
 def ranking_table(dataset: Dataset, state: ViewState) -> html.Table:
+    from .views import _all_series
+
     ranked = ranking_frame(
-        city_series(dataset, None, state.offence),
+        _all_series(dataset, state.offence),
         dataset.cities,
         state.year,
         state.threshold,

@@ -7,21 +7,22 @@ page, in an export or in a test without a server.
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import quote
 
 import pandas as pd
 from dash import html
 
-from .data import Dataset, city_series, national_for_display, year_snapshot
+from .data import Dataset, city_series, year_snapshot
 from .figures import map as map_fig
 from .figures import ranking as ranking_fig
 from .figures import trends as trends_fig
-from .notes import city_notes, general_notes
+from .notes import city_notes, general_notes, national_display
 from .state import highlight_cohorts
 
 
 def data_url(dataset: Dataset, name: str) -> str:
     """A geodata file's URL, versioned so browsers may keep it for a year (``/data/<name>``)."""
-    return f"/data/{name}?v={dataset.version}"
+    return f"/data/{name}?v={quote(dataset.version)}"
 
 
 @lru_cache(maxsize=64)
@@ -81,6 +82,8 @@ def map_snapshot(dataset: Dataset, year: int, offence: str, measure: str) -> tup
 def trends_figure(
     dataset: Dataset, geoids: list[str], offence: str, measure: str, year_from: int, year_to: int
 ):
+    """Small multiples from the cached series; built as plain JSON (see figures/trends.py), so a city
+    added or removed costs tens of milliseconds, not seconds."""
     geoids = [g for g in geoids if g in dataset.cities.index]
     series = _all_series(dataset, offence)
     announcements: dict[str, list[tuple[str, str]]] = {}
@@ -88,7 +91,7 @@ def trends_figure(
         announcements.setdefault(row.geoid, []).append((row.announced, row.program))
     return trends_fig.build_trends_figure(
         series[series["geoid"].isin(geoids)],
-        national_for_display(dataset, offence),
+        national_display(dataset, offence),
         geoids=geoids,
         labels={g: dataset.label(g) for g in geoids},
         measure=measure,
@@ -108,8 +111,8 @@ def ranking_view(dataset: Dataset, cohort: str, offence: str, year: int, thresho
         _all_series(dataset, offence), dataset.cities, year, threshold, highlight_cohorts(dataset, cohort)
     )
     if ranked.empty:
-        fig = trends_fig.empty_figure(f"No city has {label.lower()} data for {year}.", dataset.version)
-        return fig, f"No city has {label.lower()} data for {year}."
+        message = ranking_fig.no_data_message(label, year)
+        return trends_fig.empty_figure(message, dataset.version), message
     fig = ranking_fig.build_ranking_figure(
         ranked, year=year, threshold=threshold, offence_label=label, version=dataset.version
     )
@@ -154,7 +157,8 @@ def notes_view(dataset: Dataset, geoids: list[str], offence: str, year_from: int
         html.H3("All cities"),
         html.Ul([html.Li(t) for t in general_notes(dataset, offence, year_from, year_to)]),
     ]
-    for notes in city_notes(dataset, geoids, offence, year_from, year_to):
+    series = _all_series(dataset, offence)  # cached: the notes pick their cities' rows from it
+    for notes in city_notes(dataset, geoids, offence, year_from, year_to, series=series):
         blocks.append(
             html.Details(
                 [html.Summary(notes.label), html.Ul([html.Li(t) for t in notes.items])],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from dashboard.server import create_app
@@ -58,7 +60,8 @@ def test_wsgi_entry_point_serves_the_app() -> None:
 
 
 def test_versioned_geometry_is_immutable_and_preloaded(client, dataset) -> None:
-    url = f"/data/cities.geojson?v={dataset.version}"
+    url = f"/data/cities.geojson?v={quote(dataset.version)}"
+    assert " " not in url
     response = client.get(url)
     assert response.status_code == 200
     assert (

@@ -53,32 +53,52 @@ def title_layout(title: str) -> dict:
     }
 
 
+def base_layout(title: str, height: int) -> dict:
+    """Layout properties every chart shares (title, projector-size fonts, white paper), as plain JSON."""
+    t = theme()
+    return {
+        "title": title_layout(title),
+        "font": {"family": t["font_family"], "size": t["font_size"]},
+        "height": height,
+        "margin": {"l": 70, "r": 30, "t": 70, "b": 115},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "hoverlabel": {"font": {"size": 15}},
+    }
+
+
+def source_annotation(version: str, note: str = "") -> dict:
+    """The source line under the plot, as a plain annotation (exports and embeds look for its text)."""
+    return {
+        "text": source_line(version, note),
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 0,
+        "yshift": -52,
+        "xanchor": "left",
+        "yanchor": "top",
+        "showarrow": False,
+        "font": {"size": 14, "color": "#555555"},
+        "align": "left",
+    }
+
+
 def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, note: str = "") -> go.Figure:
     """Title that states the selection, source line at the bottom, fonts >= 14 px."""
-    t = theme()
-    fig.update_layout(
-        title=title_layout(title),
-        font={"family": t["font_family"], "size": t["font_size"]},
-        height=height,
-        margin={"l": 70, "r": 30, "t": 70, "b": 115},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        hoverlabel={"font": {"size": 15}},
-    )
-    fig.add_annotation(
-        text=source_line(version, note),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=0,
-        yshift=-52,
-        xanchor="left",
-        yanchor="top",
-        showarrow=False,
-        font={"size": 14, "color": "#555555"},
-        align="left",
-    )
+    fig.update_layout(**base_layout(title, height))
+    fig.add_annotation(source_annotation(version, note))
     return fig
+
+
+def figure_from_spec(spec: dict) -> go.Figure:
+    """A ``go.Figure`` over figure JSON built with plain dicts, without plotly's per-property validation.
+
+    Validation (and ``make_subplots``/``add_vline``) made a 12-panel trends chart take over a second;
+    the specs are built from known-good keys and ``tests/test_figure_specs.py`` checks that validating
+    them changes nothing. Still a real figure: callers use ``.to_dict()``, ``.data`` and ``.layout``.
+    """
+    return go.Figure(spec, _validate=False)
 
 
 def format_value(value: float | None, measure: str) -> str:

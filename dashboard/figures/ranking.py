@@ -7,10 +7,11 @@ and for how many years in a row they had been above it.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import apply_base_layout, format_value, theme
+from .common import base_layout, figure_from_spec, format_value, source_annotation, theme
 
 FBI_RANKING_CAUTION = (
     "The FBI cautions against ranking: UCR figures are used to rank cities, but such rankings "
@@ -23,103 +24,154 @@ def streak_above(series: pd.DataFrame, year: int, threshold: float) -> pd.Series
     """Years in a row, ending at ``year``, with ratio >= threshold (0 if not above in ``year``).
 
     A missing year ends a streak: we never assume a gap year was above the threshold.
+    Vectorised (this runs on every ranking change): a city x years-back grid of "at or above",
+    and each city's streak is the length of its leading run of True.
     """
-    upto = series[series["year"] <= year].sort_values("year")
-    streaks: dict[str, int] = {}
-    for geoid, rows in upto.groupby("geoid"):
-        by_year = dict(zip(rows["year"], rows["ratio"], strict=True))
-        count, y = 0, year
-        while y in by_year and pd.notna(by_year[y]) and by_year[y] >= threshold:
-            count += 1
-            y -= 1
-        streaks[geoid] = count
-    return pd.Series(streaks, name="streak", dtype=int)
+    years = series["year"].to_numpy()
+    upto = years <= year
+    codes, names = pd.factorize(series["geoid"])
+    upto &= codes >= 0
+    if not upto.any():
+        return pd.Series({}, name="streak", dtype=int)
+    above = upto & (series["ratio"].to_numpy(dtype=float, na_value=np.nan) >= threshold)  # NaN: never
+    grid = np.zeros((len(names), year - int(years[upto].min()) + 1), dtype=bool)
+    grid[codes[above], year - years[above]] = True  # column k: k years before ``year``
+    runs = np.where(grid.all(axis=1), grid.shape[1], grid.argmin(axis=1))
+    labels = names.tolist()
+    shown = sorted((labels[c], int(runs[c])) for c in np.unique(codes[upto]).tolist())
+    return pd.Series(dict(shown), name="streak", dtype=int)
 
 
 def ranking_frame(
     series: pd.DataFrame, cities: pd.DataFrame, year: int, threshold: float, highlight_cohorts: list[str]
 ) -> pd.DataFrame:
     """Cities with a ratio in ``year``, sorted high to low, with cohort highlight and streak."""
-    ranked = series[(series["year"] == year) & series["ratio"].notna()].copy()
-    ranked["streak"] = ranked["geoid"].map(streak_above(series, year, threshold)).fillna(0).astype(int)
-    ranked["cohort"] = ranked["geoid"].map(cities["cohort"]).fillna("")
-    ranked["highlight"] = [
-        next((c for c in cohorts.split("; ") if c in highlight_cohorts), "other")
-        for cohorts in ranked["cohort"]
-    ]
-    ranked["above"] = ranked["ratio"] >= threshold
+    ranked = series[((series["year"] == year) & series["ratio"].notna()).to_numpy(dtype=bool)]
+    geoids = ranked["geoid"]
+    cohorts = geoids.map(cities["cohort"]).fillna("")
+    ranked = ranked.assign(
+        streak=geoids.map(streak_above(series, year, threshold)).fillna(0).astype(int),
+        cohort=cohorts,
+        highlight=[
+            next((c for c in cohort.split("; ") if c in highlight_cohorts), "other")
+            for cohort in cohorts.tolist()
+        ],
+        above=ranked["ratio"] >= threshold,
+    )
     ranked = ranked.sort_values(["ratio", "label"], ascending=[False, True]).reset_index(drop=True)
     ranked["rank"] = ranked.index + 1
     return ranked
 
 
+def no_data_message(offence_label: str, year: int) -> str:
+    """What the ranking says when no city has a figure for the year (chart and summary alike)."""
+    return f"No city has {offence_label.lower()} data for {year}."
+
+
 def ranking_summary(ranked: pd.DataFrame, threshold: float, year: int, offence_label: str) -> str:
-    above = ranked[ranked["above"]]
-    chosen = int((above["highlight"] != "other").sum())
-    missed = int((ranked["highlight"] != "other").sum()) - chosen
+    above = ranked["above"].to_numpy(dtype=bool)
+    highlighted = ranked["highlight"].to_numpy() != "other"
+    chosen = int((above & highlighted).sum())
+    missed = int(highlighted.sum()) - chosen
+    n_above = int(above.sum())
     return (
-        f"In {year}, {len(above)} of {len(ranked)} cities had a {offence_label.lower()} rate at least "
+        f"In {year}, {n_above} of {len(ranked)} cities had a {offence_label.lower()} rate at least "
         f"{threshold:g}× the national rate: {chosen} of them are in the highlighted program cohort(s), "
-        f"{len(above) - chosen} are not. {missed} highlighted program cities were below {threshold:g}×."
+        f"{n_above - chosen} are not. {missed} highlighted program cities were below {threshold:g}×."
     )
+
+
+def ranking_spec(
+    ranked: pd.DataFrame, *, year: int, threshold: float, offence_label: str, version: str, height: int = 520
+) -> dict:
+    """:func:`build_ranking_figure` as plain figure JSON (bars as numpy arrays, as plotly stores them)."""
+    colours = theme()["cohort_colours"]
+    highlight = ranked["highlight"].to_numpy()
+    ranks = ranked["rank"].to_numpy()
+    ratios = ranked["ratio"].astype(float).to_numpy()
+    labels = ranked["label"].tolist()
+    streaks = ranked["streak"].tolist()
+    rates = [format_value(v, "rate") for v in ranked["rate"].tolist()]
+    national = [format_value(v, "rate") for v in ranked["national_rate"].tolist()]
+    data = []
+    for cohort in ["other"] + [c for c in colours if c != "other"]:
+        rows = np.flatnonzero(highlight == cohort)
+        if not len(rows):
+            continue
+        data.append(
+            {
+                "customdata": [[labels[i], rates[i], national[i], streaks[i]] for i in rows.tolist()],
+                "hovertemplate": (
+                    "<b>%{customdata[0]}</b> (rank %{x})<br>%{y:.2f}× national<br>"
+                    "City: %{customdata[1]}<br>US: %{customdata[2]}<br>"
+                    "Years in a row above threshold: %{customdata[3]}<extra></extra>"
+                ),
+                "marker": {"color": colours.get(cohort, "#555555"), "line": {"width": 0}},
+                "name": "Other cities" if cohort == "other" else cohort,
+                "x": ranks[rows],
+                "y": ratios[rows],
+                "type": "bar",
+            }
+        )
+    layout = {
+        "annotations": [
+            _hline_label(threshold, f"threshold {threshold:g}×", "bottom"),
+            _hline_label(1, "US average (1×)", "top"),
+            source_annotation(version, "<br>The FBI cautions against ranking cities (see note)."),
+        ],
+        "shapes": [
+            _hline(threshold, {"color": "#222222", "dash": "dash", "width": 2}),
+            _hline(1, {"color": "#777777", "width": 1}),
+        ],
+        "bargap": 0.15,
+        "barmode": "overlay",
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+        "xaxis": {
+            "showgrid": False,
+            "title": {"text": f"Rank among {len(ranked)} cities with data (1 = highest)"},
+        },
+        "yaxis": {
+            "gridcolor": "#eeeeee",
+            "rangemode": "tozero",
+            "title": {"text": "Times the national rate"},
+        },
+        **base_layout(f"{offence_label} in {year}: cities ranked by ratio to the national rate", height),
+    }
+    layout["margin"]["t"] = 100
+    return {"data": data, "layout": layout}
+
+
+def _hline(y: float, line: dict) -> dict:
+    """What ``fig.add_hline(y, line=line)`` adds."""
+    return {"line": line, "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y, "yref": "y"}
+
+
+def _hline_label(y: float, text: str, side: str) -> dict:
+    """The label ``add_hline(annotation_position=f"{side} right", annotation_font_size=14)`` adds."""
+    return {
+        "font": {"size": 14},
+        "showarrow": False,
+        "text": text,
+        "x": 1,
+        "xanchor": "right",
+        "xref": "x domain",
+        "y": y,
+        "yanchor": side,
+        "yref": "y",
+    }
 
 
 def build_ranking_figure(
     ranked: pd.DataFrame, *, year: int, threshold: float, offence_label: str, version: str, height: int = 520
 ) -> go.Figure:
     """Bars sorted by ratio, one trace per cohort so the legend names the highlight."""
-    t = theme()
-    colours = t["cohort_colours"]
-    fig = go.Figure()
-    order = ["other"] + [c for c in colours if c != "other"]
-    for cohort in order:
-        rows = ranked[ranked["highlight"] == cohort]
-        if rows.empty:
-            continue
-        fig.add_trace(
-            go.Bar(
-                x=rows["rank"],
-                y=rows["ratio"].astype(float),
-                name="Other cities" if cohort == "other" else cohort,
-                marker={"color": colours.get(cohort, "#555555"), "line": {"width": 0}},
-                customdata=[
-                    [r.label, format_value(r.rate, "rate"), format_value(r.national_rate, "rate"), r.streak]
-                    for r in rows.itertuples()
-                ],
-                hovertemplate=(
-                    "<b>%{customdata[0]}</b> (rank %{x})<br>%{y:.2f}× national<br>"
-                    "City: %{customdata[1]}<br>US: %{customdata[2]}<br>"
-                    "Years in a row above threshold: %{customdata[3]}<extra></extra>"
-                ),
-            )
+    return figure_from_spec(
+        ranking_spec(
+            ranked,
+            year=year,
+            threshold=threshold,
+            offence_label=offence_label,
+            version=version,
+            height=height,
         )
-    fig.add_hline(
-        y=threshold,
-        line={"color": "#222222", "width": 2, "dash": "dash"},
-        annotation_text=f"threshold {threshold:g}×",
-        annotation_position="top right",
-        annotation_font_size=14,
     )
-    fig.add_hline(
-        y=1,
-        line={"color": "#777777", "width": 1},
-        annotation_text="US average (1×)",
-        annotation_position="bottom right",
-        annotation_font_size=14,
-    )
-    fig.update_layout(
-        bargap=0.15,
-        barmode="overlay",
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-    )
-    fig.update_xaxes(title_text=f"Rank among {len(ranked)} cities with data (1 = highest)", showgrid=False)
-    fig.update_yaxes(title_text="Times the national rate", gridcolor="#eeeeee", rangemode="tozero")
-    apply_base_layout(
-        fig,
-        f"{offence_label} in {year}: cities ranked by ratio to the national rate",
-        version,
-        height,
-        note="<br>The FBI cautions against ranking cities (see note).",
-    )
-    fig.update_layout(margin={"t": 100})
-    return fig

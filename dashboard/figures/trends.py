@@ -3,19 +3,26 @@
 Gaps stay gaps (the x axis covers every year; missing years are None and lines do not
 connect across them). Program announcements are vertical markers; breaks and
 definition changes are footnote markers whose hover text says what changed.
+
+The figure is built as plain figure JSON (what ``make_subplots``, ``add_trace`` and
+``add_vline`` would produce, property for property) and wrapped without validation:
+plotly's object machinery took over a second for 12 panels, this takes milliseconds.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from .common import MEASURE_LABELS, apply_base_layout, format_value, theme
+from .common import MEASURE_LABELS, base_layout, figure_from_spec, format_value, source_annotation, theme
 
 RAPE_DEFINITION_CHANGE_YEAR = 2013
+HORIZONTAL_SPACING = 0.04
+TITLE_FONT = {"size": 15}
+ANNOUNCEMENT_COLOUR = "#2166ac"
 
 
 def grid_shape(n: int) -> tuple[int, int]:
@@ -32,28 +39,274 @@ def announcement_x(announced: str) -> float:
     return round(parts[0] + (month - 1) / 12 + (day - 1) / 365, 2)
 
 
+def empty_spec(message: str, version: str, height: int = 300) -> dict:
+    """A figure with only a centred message (and the source line), as plain figure JSON."""
+    message_annotation = {
+        "text": message,
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "showarrow": False,
+        "font": {"size": 18, "color": "#444444"},
+    }
+    layout = {
+        "annotations": [message_annotation, source_annotation(version)],
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        **base_layout("", height),
+    }
+    return {"data": [], "layout": layout}
+
+
 def empty_figure(message: str, version: str, height: int = 300) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(
-        text=message,
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        showarrow=False,
-        font={"size": 18, "color": "#444444"},
+    return figure_from_spec(empty_spec(message, version, height))
+
+
+def _axis_id(letter: str, index: int) -> str:
+    """Trace/anchor reference of the ``index``-th (1-based) subplot axis: "x", "x2", ..."""
+    return letter if index == 1 else f"{letter}{index}"
+
+
+def subplot_grid(
+    rows: int, cols: int, titles: list[str], vertical_spacing: float, horizontal_spacing: float
+) -> dict:
+    """Axes and panel titles of ``make_subplots(rows, cols, shared_xaxes="all", shared_yaxes="all")``.
+
+    Same arithmetic as plotly's (top-left start, equal widths and heights), so the domains are
+    bit-identical; ``tests/test_figure_specs.py`` compares the two for every grid size we draw.
+    Returns ``{"xaxis": ..., "yaxis": ..., ..., "annotations": [titles]}``.
+    """
+    widths = [(1.0 - horizontal_spacing * (cols - 1)) / cols] * cols
+    heights = [(1.0 - vertical_spacing * (rows - 1)) / rows] * rows
+    x_starts = [sum(widths[:c]) + c * horizontal_spacing for c in range(cols)]
+    # plotly lays rows out bottom-up and numbers them top-down ("top-left" start cell)
+    y_starts = [sum(heights[:r]) + r * vertical_spacing for r in range(rows)][::-1]
+    shared = (rows - 1) * cols + 1  # every axis matches the bottom-left panel's
+    layout: dict = {}
+    annotations = []
+    for r in range(rows):
+        for c in range(cols):
+            index = r * cols + c + 1
+            x_domain = [x_starts[c] + 0.0, x_starts[c] + widths[c] - 0.0]
+            y_domain = [_clamp(y_starts[r] + 0.0), _clamp(y_starts[r] + heights[-1 - r] - 0.0)]
+            x_axis = {"anchor": _axis_id("y", index), "domain": x_domain}
+            y_axis = {"anchor": _axis_id("x", index), "domain": y_domain}
+            if index != shared:
+                x_axis["matches"] = _axis_id("x", shared)
+                y_axis["matches"] = _axis_id("y", shared)
+                if r < rows - 1:
+                    x_axis["showticklabels"] = False
+                if c > 0:
+                    y_axis["showticklabels"] = False
+            layout[f"xaxis{index if index > 1 else ''}"] = x_axis
+            layout[f"yaxis{index if index > 1 else ''}"] = y_axis
+            if index <= len(titles) and titles[index - 1]:
+                annotations.append(
+                    {
+                        "font": dict(TITLE_FONT),
+                        "showarrow": False,
+                        "text": titles[index - 1],
+                        "x": sum(x_domain) / 2.0,
+                        "xanchor": "center",
+                        "xref": "paper",
+                        "y": y_domain[1],
+                        "yanchor": "bottom",
+                        "yref": "paper",
+                    }
+                )
+    layout["annotations"] = annotations
+    return layout
+
+
+def _clamp(value: float) -> float:
+    """plotly's snap of domain ends that float noise pushed just outside [0, 1]."""
+    if -0.01 < value < 0.0:
+        return 0.0
+    if 1.0 < value < 1.01:
+        return 1.0
+    return value
+
+
+def _panel_values(series: pd.DataFrame, geoids: list[str], measure: str, years: range) -> dict[str, list]:
+    """geoid -> the measure for every year of ``years`` (NaN where missing), in one pass over the rows."""
+    wanted = series[series["year"].between(years.start, years.stop - 1) & series["geoid"].isin(geoids)]
+    grid = {g: [math.nan] * len(years) for g in geoids}
+    values = wanted[measure].to_numpy(dtype=float, na_value=np.nan).tolist()
+    for geoid, year, value in zip(wanted["geoid"].tolist(), wanted["year"].tolist(), values, strict=True):
+        grid[geoid][year - years.start] = value
+    return grid
+
+
+def _nullable(values: list[float]) -> list[float | None]:
+    return [None if v != v else v for v in values]  # NaN is the only value not equal to itself
+
+
+def _vline(x: float, index: int, line: dict) -> dict:
+    """What ``fig.add_vline(x, line=line, row=, col=)`` adds for the ``index``-th panel."""
+    return {
+        "line": dict(line),
+        "type": "line",
+        "x0": x,
+        "x1": x,
+        "xref": _axis_id("x", index),
+        "y0": 0,
+        "y1": 1,
+        "yref": f"{_axis_id('y', index)} domain",
+    }
+
+
+def trends_spec(
+    series: pd.DataFrame,
+    national: pd.DataFrame,
+    *,
+    geoids: list[str],
+    labels: dict[str, str],
+    measure: str,
+    offence_label: str,
+    rape_linked: bool,
+    year_from: int,
+    year_to: int,
+    announcements: dict[str, list[tuple[str, str]]],
+    breaks: pd.DataFrame,
+    version: str,
+) -> dict:
+    """:func:`build_trends_figure` as plain figure JSON."""
+    if not geoids:
+        return empty_spec("Select cities on the map or in the city list to compare their trends.", version)
+    t = theme()
+    years = range(year_from, year_to + 1)
+    year_list = list(years)
+    rows, cols = grid_shape(len(geoids))
+    layout = subplot_grid(
+        rows,
+        cols,
+        [labels.get(g, g) for g in geoids],
+        vertical_spacing=min(0.12, 0.35 / rows),
+        horizontal_spacing=HORIZONTAL_SPACING,
     )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return apply_base_layout(fig, "", version, height)
-
-
-def _full_years(frame: pd.DataFrame, years: range) -> pd.DataFrame:
-    return frame.set_index("year").reindex(list(years)).rename_axis("year").reset_index()
-
-
-def _nullable(values: pd.Series) -> list:
-    return [None if pd.isna(v) else float(v) for v in values]
+    annotations: list[dict] = layout["annotations"]
+    shapes: list[dict] = []
+    data: list[dict] = []
+    us = national.set_index("year")["rate"].reindex(year_list)
+    us_y = _nullable(us.to_numpy(dtype=float, na_value=np.nan).tolist())
+    values = _panel_values(series, geoids, measure, years)
+    breaks_by_city: dict[str, list[tuple[int, int, str]]] = {}
+    for brk in breaks[breaks["geoid"].isin(geoids)].itertuples():
+        breaks_by_city.setdefault(brk.geoid, []).append((int(brk.year_from), int(brk.year_to), brk.note))
+    city_name = f"City ({MEASURE_LABELS[measure]})"
+    breaks_legend_shown = False
+    for position, geoid in enumerate(geoids):
+        index = position + 1
+        axes = {"xaxis": _axis_id("x", index), "yaxis": _axis_id("y", index)}
+        first = position == 0
+        label = labels.get(geoid, geoid)
+        panel = values[geoid]
+        data.append(
+            {
+                "connectgaps": False,
+                "customdata": [[label, format_value(v, measure)] for v in panel],
+                "hovertemplate": "%{customdata[0]}, %{x}: %{customdata[1]}<extra></extra>",
+                "legendgroup": "city",
+                "line": {"color": t["city_colour"], "width": 2.6},
+                "marker": {"size": 5},
+                "mode": "lines+markers",
+                "name": city_name,
+                "showlegend": first,
+                "x": list(year_list),
+                "y": _nullable(panel),
+                "type": "scatter",
+                **axes,
+            }
+        )
+        if measure == "rate":
+            data.append(
+                {
+                    "connectgaps": False,
+                    "hovertemplate": "US, %{x}: %{y:,.1f} per 100,000<extra></extra>",
+                    "legendgroup": "us",
+                    "line": {"color": t["national_colour"], "dash": "dash", "width": 1.8},
+                    "mode": "lines",
+                    "name": "US average",
+                    "showlegend": first,
+                    "x": list(year_list),
+                    "y": list(us_y),
+                    "type": "scatter",
+                    **axes,
+                }
+            )
+        elif measure == "ratio":
+            data.append(
+                {
+                    "hoverinfo": "skip",
+                    "legendgroup": "us",
+                    "line": {"color": t["national_colour"], "dash": "dash", "width": 1.5},
+                    "mode": "lines",
+                    "name": "US average (= 1×)",
+                    "showlegend": first,
+                    "x": [year_from - 0.5, year_to + 0.5],
+                    "y": [1, 1],
+                    "type": "scatter",
+                    **axes,
+                }
+            )
+        for announced, short in announcements.get(geoid, []):
+            x = announcement_x(announced)
+            if year_from <= x <= year_to + 1:
+                shapes.append(_vline(x, index, {"color": ANNOUNCEMENT_COLOUR, "dash": "dot", "width": 1.5}))
+                annotations.append(
+                    {
+                        "font": {"color": ANNOUNCEMENT_COLOUR, "size": 13},
+                        "showarrow": False,
+                        "text": short,
+                        "x": x,
+                        "xanchor": "left",
+                        "xref": axes["xaxis"],
+                        "y": 1,
+                        "yanchor": "top",
+                        "yref": f"{axes['yaxis']} domain",
+                    }
+                )
+        markers = _break_markers(breaks_by_city.get(geoid, []), year_from, year_to)
+        if markers is not None:
+            markers.update(showlegend=not breaks_legend_shown, **axes)
+            data.append(markers)
+            breaks_legend_shown = True
+        if rape_linked and year_from < RAPE_DEFINITION_CHANGE_YEAR <= year_to:
+            shapes.append(
+                _vline(
+                    RAPE_DEFINITION_CHANGE_YEAR - 0.5, index, {"color": "#999999", "dash": "dot", "width": 1}
+                )
+            )
+    y_max = _y_max(series, us.to_frame(), measure, years)
+    x_tick = _x_tick_step(year_to - year_from, cols)
+    for key, axis in layout.items():
+        if key.startswith("yaxis"):
+            axis.update(gridcolor="#eeeeee", range=[0, y_max], tickformat=",")
+        elif key.startswith("xaxis"):
+            axis.update(dtick=x_tick, gridcolor="#f3f3f3", range=[year_from - 0.5, year_to + 0.5])
+    layout["yaxis"]["title"] = {"text": MEASURE_LABELS[measure].capitalize()}
+    height = 190 + rows * (240 if rows <= 3 else 200)
+    note = "Blue dotted: program announced · ◇ break or caveat (hover) · gaps: no data" + (
+        "<br>Grey dotted: FBI rape definition broadened in 2013" if rape_linked else ""
+    )
+    scope = f"{len(geoids)} cities" if len(geoids) > 1 else labels.get(geoids[0], geoids[0])
+    title = f"{offence_label}, {MEASURE_LABELS[measure]}, {year_from}–{year_to}: {scope} vs the US"
+    layout.update(base_layout(title, height))
+    annotations.append(source_annotation(version, note))
+    plot_height = height - 125 - 115
+    layout["legend"] = {
+        "font": {"size": 14},
+        "orientation": "h",
+        "x": 0,
+        "xanchor": "left",
+        "y": 1 + 38 / plot_height,
+        "yanchor": "bottom",
+    }
+    layout["margin"]["t"] = 125
+    if shapes:
+        layout["shapes"] = shapes
+    return {"data": data, "layout": layout}
 
 
 def build_trends_figure(
@@ -72,131 +325,22 @@ def build_trends_figure(
     version: str,
 ) -> go.Figure:
     """One panel per city (shared axes). ``series`` comes from ``data.city_series``."""
-    if not geoids:
-        return empty_figure("Select cities on the map or in the city list to compare their trends.", version)
-    t = theme()
-    years = range(year_from, year_to + 1)
-    rows, cols = grid_shape(len(geoids))
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        shared_xaxes="all",
-        shared_yaxes="all",
-        subplot_titles=[labels.get(g, g) for g in geoids],
-        vertical_spacing=min(0.12, 0.35 / rows),
-        horizontal_spacing=0.04,
-    )
-    us = _full_years(national[["year", "rate", "count"]], years)
-    breaks_legend_shown = False
-    for index, geoid in enumerate(geoids):
-        row, col = index // cols + 1, index % cols + 1
-        city = _full_years(series[series["geoid"] == geoid].drop(columns="geoid"), years)
-        value = city[measure]
-        first = index == 0
-        fig.add_trace(
-            go.Scatter(
-                x=list(years),
-                y=_nullable(value),
-                mode="lines+markers",
-                name=f"City ({MEASURE_LABELS[measure]})",
-                legendgroup="city",
-                showlegend=first,
-                connectgaps=False,
-                line={"color": t["city_colour"], "width": 2.6},
-                marker={"size": 5},
-                customdata=[[labels.get(geoid, geoid), format_value(v, measure)] for v in value],
-                hovertemplate="%{customdata[0]}, %{x}: %{customdata[1]}<extra></extra>",
-            ),
-            row=row,
-            col=col,
+    return figure_from_spec(
+        trends_spec(
+            series,
+            national,
+            geoids=geoids,
+            labels=labels,
+            measure=measure,
+            offence_label=offence_label,
+            rape_linked=rape_linked,
+            year_from=year_from,
+            year_to=year_to,
+            announcements=announcements,
+            breaks=breaks,
+            version=version,
         )
-        if measure == "rate":
-            fig.add_trace(
-                go.Scatter(
-                    x=list(years),
-                    y=_nullable(us["rate"]),
-                    mode="lines",
-                    name="US average",
-                    legendgroup="us",
-                    showlegend=first,
-                    connectgaps=False,
-                    line={"color": t["national_colour"], "width": 1.8, "dash": "dash"},
-                    hovertemplate="US, %{x}: %{y:,.1f} per 100,000<extra></extra>",
-                ),
-                row=row,
-                col=col,
-            )
-        elif measure == "ratio":
-            fig.add_trace(
-                go.Scatter(
-                    x=[year_from - 0.5, year_to + 0.5],
-                    y=[1, 1],
-                    mode="lines",
-                    name="US average (= 1×)",
-                    legendgroup="us",
-                    showlegend=first,
-                    line={"color": t["national_colour"], "width": 1.5, "dash": "dash"},
-                    hoverinfo="skip",
-                ),
-                row=row,
-                col=col,
-            )
-        for announced, short in announcements.get(geoid, []):
-            x = announcement_x(announced)
-            if year_from <= x <= year_to + 1:
-                fig.add_vline(x=x, line={"color": "#2166ac", "width": 1.5, "dash": "dot"}, row=row, col=col)
-                fig.add_annotation(
-                    x=x,
-                    y=1,
-                    yref="y domain" if index == 0 else f"y{index + 1} domain",
-                    xref="x" if index == 0 else f"x{index + 1}",
-                    text=short,
-                    showarrow=False,
-                    font={"size": 13, "color": "#2166ac"},
-                    xanchor="left",
-                    yanchor="top",
-                )
-        breaks_legend_shown |= _add_break_markers(
-            fig, city, breaks[breaks["geoid"] == geoid], row, col, show_legend=not breaks_legend_shown
-        )
-        if rape_linked and year_from < RAPE_DEFINITION_CHANGE_YEAR <= year_to:
-            fig.add_vline(
-                x=RAPE_DEFINITION_CHANGE_YEAR - 0.5,
-                line={"color": "#999999", "width": 1, "dash": "dot"},
-                row=row,
-                col=col,
-            )
-    y_title = MEASURE_LABELS[measure].capitalize()
-    fig.update_yaxes(range=[0, _y_max(series, us, measure, years)], tickformat=",", gridcolor="#eeeeee")
-    fig.update_xaxes(
-        range=[year_from - 0.5, year_to + 0.5],
-        gridcolor="#f3f3f3",
-        dtick=_x_tick_step(year_to - year_from, cols),
     )
-    fig.update_yaxes(title_text=y_title, row=1, col=1)
-    fig.update_annotations(font_size=15, selector={"text": None})
-    for annotation in fig.layout.annotations[: len(geoids)]:
-        annotation.font = {"size": 15}
-    height = 190 + rows * (240 if rows <= 3 else 200)
-    note = "Blue dotted: program announced · ◇ break or caveat (hover) · gaps: no data" + (
-        "<br>Grey dotted: FBI rape definition broadened in 2013" if rape_linked else ""
-    )
-    scope = f"{len(geoids)} cities" if len(geoids) > 1 else labels.get(geoids[0], geoids[0])
-    title = f"{offence_label}, {MEASURE_LABELS[measure]}, {year_from}–{year_to}: {scope} vs the US"
-    apply_base_layout(fig, title, version, height, note=note)
-    plot_height = height - 125 - 115
-    fig.update_layout(
-        legend={
-            "orientation": "h",
-            "y": 1 + 38 / plot_height,
-            "yanchor": "bottom",
-            "x": 0,
-            "xanchor": "left",
-            "font": {"size": 14},
-        },
-        margin={"t": 125},
-    )
-    return fig
 
 
 def _x_tick_step(span: int, cols: int) -> int:
@@ -216,36 +360,26 @@ def _y_max(series: pd.DataFrame, us: pd.DataFrame, measure: str, years: range) -
     return max(values) * 1.08 or 1.0
 
 
-def _add_break_markers(
-    fig: go.Figure, city: pd.DataFrame, breaks: pd.DataFrame, row: int, col: int, show_legend: bool
-) -> bool:
-    """A diamond at the start of each documented break, hover shows the plain-language note."""
-    if breaks.empty:
-        return False
-    lo, hi = int(city["year"].min()), int(city["year"].max())
+def _break_markers(breaks: list[tuple[int, int, str]], year_from: int, year_to: int) -> dict | None:
+    """A diamond at the start of each documented break in the shown years; hover gives the note."""
     xs, texts = [], []
-    for brk in breaks.itertuples():
-        start = max(int(brk.year_from), lo)
-        if start > min(int(brk.year_to), hi):
+    for start, end, note in breaks:
+        start = max(start, year_from)
+        if start > min(end, year_to):
             continue
         xs.append(start)
-        texts.append(brk.note)
+        texts.append(note)
     if not xs:
-        return False
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=[0] * len(xs),
-            mode="markers",
-            name="Break or caveat (hover)",
-            legendgroup="break",
-            showlegend=show_legend,
-            marker={"symbol": "diamond-open", "size": 12, "color": "#6a3d9a", "line": {"width": 2}},
-            text=texts,
-            hovertemplate="%{x}: %{text}<extra></extra>",
-            cliponaxis=False,
-        ),
-        row=row,
-        col=col,
-    )
-    return True
+        return None
+    return {
+        "cliponaxis": False,
+        "hovertemplate": "%{x}: %{text}<extra></extra>",
+        "legendgroup": "break",
+        "marker": {"color": "#6a3d9a", "line": {"width": 2}, "size": 12, "symbol": "diamond-open"},
+        "mode": "markers",
+        "name": "Break or caveat (hover)",
+        "text": texts,
+        "x": xs,
+        "y": [0] * len(xs),
+        "type": "scatter",
+    }
