@@ -63,9 +63,15 @@ def _file_response(body: bytes, kind: str, filename: str, *, attachment: bool, h
 
 
 def _failure(what: str, exc: Exception) -> flask.Response:
-    """One mapping of export errors: bad request 400, rendering trouble 503, anything else 500."""
+    """One mapping of export errors: bad request 400, too slow 504, rendering trouble 503, else 500."""
     if isinstance(exc, ValueError):
         return _plain(str(exc), 400)
+    if isinstance(exc, exports.ExportTimeout):
+        log.warning("%s export timed out: %s", what, exc)
+        return _plain(
+            f"The {what} took too long to render and was stopped; try fewer cities or a smaller size.",
+            504,
+        )
     if isinstance(exc, exports.ExportError):
         log.warning("%s export failed: %s", what, exc)
         return _plain(f"The {what} could not be rendered just now; please try again.", 503)

@@ -1,23 +1,28 @@
 """Exports of a view: its data as CSV, its charts as PNG/SVG/PDF and a multi-page briefing PDF.
 
 Charts are the page's own figures (``views``), rendered server-side by kaleido 1.x in the
-system Chromium. One browser is kept warm (:class:`ChartRenderer`) and restarted when it
-crashed or a render failed. Nothing is downloaded and no request leaves the machine:
+system Chromium; the map is the page's choropleth redrawn as vector shapes on a plotly ``geo``
+map (``figures/map_static.py``), since WebGL (MapLibre) in a software renderer took 5-20 s per
+image and gave bitmap SVG/PDF. One browser is kept warm (:class:`ChartRenderer`), restarted
+when it crashed, and stopped when a render runs past its time limit (:func:`export_timeout`).
+Nothing is downloaded and no request leaves the machine:
 
 * the browser is the system Chromium (``BROWSER_PATH``, else Debian's binary behind
   ``/usr/bin/chromium``), always passed explicitly, so choreographer never looks for (or
   fetches) its own Chrome;
 * kaleido's page loads the plotly.js bundled with plotly.py from a ``file://`` URL and
   MathJax is disabled (``PageGenerator(mathjax=False)``; plotly.io does not forward it);
-* map GeoJSON is embedded in the figure (no ``/data/...`` URLs) and the map style is
-  ``white-bg`` (no tiles, glyphs or sprites);
+* map GeoJSON is embedded in the figure (no ``/data/...`` URLs); the ``geo`` map draws no
+  base layer, and the page holds an empty topojson where plotly.js would otherwise fetch its
+  USA base map from cdn.plot.ly (:data:`GEO_ASSETS_SCRIPT`);
 * Chromium runs with every host (the proxy's too) resolving to nothing and a dead loopback
   proxy (:data:`OFFLINE_FLAGS`): Chromium's own background calls (update.googleapis.com,
   accounts.google.com, a search-engine preconnect) and any stray URL in a figure fail
   without a packet sent (checked with strace: no TCP socket is ever opened).
 
-WebGL (MapLibre) renders in headless Chromium through SwiftShader
-(``--use-gl=angle --use-angle=swiftshader --enable-unsafe-swiftshader``).
+Speed (issue 5): kaleido reloads a tab after every render before returning; here the reload
+happens in the background (:func:`_kaleido_class`), and the browser starts while the first
+figure is built (:meth:`ChartRenderer.prestart`).
 """
 
 from __future__ import annotations
@@ -40,17 +45,19 @@ import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from . import summaries, views
 from .config import SOURCE_CITATION
-from .data import Dataset, city_series
+from .data import Dataset, city_series, year_snapshot
+from .figures import map_static
 from .figures.common import MEASURE_LABELS, theme
 from .figures.ranking import FBI_RANKING_CAUTION
 from .notes import city_notes, general_notes
-from .state import ViewState, cohort_members, cohort_options
+from .state import MAX_CITIES, ViewState, cohort_members, cohort_options
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +75,14 @@ DEFAULT_WIDTH = 1200
 DEFAULT_HEIGHTS = {"map": 720, "ranking": 560}  # trends: the figure's own height (grows with cities)
 PNG_SCALE = 2
 MAX_BRIEFING_CITIES = 30
+MAX_CHART_CITIES = MAX_CITIES  # cities in a trends export (one panel each); the link takes no more
 BRIEFING_WIDTH = 1056  # px = 11 in: every briefing page has this width
 BRIEFING_CITY_HEIGHT = 816  # px = 8.5 in: a city page is US Letter landscape
-RENDER_TIMEOUT = 60.0  # s per figure
+DEFAULT_CHART_TIMEOUT = 45.0  # s a chart export may take in the browser (ATLAS_EXPORT_TIMEOUT)
+DEFAULT_BRIEFING_TIMEOUT = 180.0  # s for a whole briefing (ATLAS_BRIEFING_TIMEOUT)
 START_TIMEOUT = 60.0  # s to start the browser
-RENDER_TABS = 2  # a briefing renders two pages at a time
+RENDER_TABS = 1  # a 2nd tab costs ~4 s of CPU at start and did not speed briefings up on 2 cores
+RELOAD_EVERY = 50  # renders per tab between page reloads (in the background; memory levels off)
 
 CSV_COLUMNS = (
     "city",
@@ -90,10 +100,6 @@ CSV_COLUMNS = (
 )
 
 OFFLINE_FLAGS = (
-    # MapLibre needs WebGL: software GL (SwiftShader) through ANGLE, no GPU needed.
-    "--use-gl=angle",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
     # Nothing may leave the machine: no name resolves, and any URL would go to a dead
     # loopback proxy; plus Chromium's own background traffic switched off.
     "--host-resolver-rules=MAP * ~NOTFOUND",
@@ -107,17 +113,20 @@ OFFLINE_FLAGS = (
     "--disable-component-extensions-with-background-pages",
     "--disable-default-apps",
     "--no-service-autorun",
+    # (also: no preloaded browser UI pages, e.g. the omnibox popup: ~1 s of CPU at every start)
     "--disable-features=MediaRouter,OptimizationHints,Translate,AutofillServerCommunication,"
-    "NetworkTimeServiceQuerying,PreconnectToSearch",
+    "NetworkTimeServiceQuerying,PreconnectToSearch,PreloadTopChromeWebUI,WebUIOmniboxPopup,"
+    "WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
 )
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "devtools:")
-
-_CITY_GEOJSON_REF = "atlas:cities.geojson"  # placeholders replaced by the embedded GeoJSON
-_STATE_GEOJSON_REF = "atlas:states.geojson"
 
 
 class ExportError(RuntimeError):
     """Rendering failed or is unavailable (no browser, crash, timeout): HTTP 503."""
+
+
+class ExportTimeout(ExportError):
+    """A render ran past its time limit; the browser was killed and restarts on the next export."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,11 +270,33 @@ def _plotly_js_uri() -> str:
     return path.as_uri()
 
 
+GEO_ASSETS_SCRIPT = (
+    # plotly.js wants a base-map topojson for any `geo` subplot with a choropleth, even with every
+    # base layer hidden, and would fetch it from cdn.plot.ly. The export map draws its own states
+    # (figures/map_static.py), so an empty topology stands in for the USA scopes.
+    "<script>window.PlotlyGeoAssets = {topojson: {"
+    + ", ".join(f'"usa_{r}m": {{"type": "Topology", "objects": {{}}, "arcs": []}}' for r in (110, 50))
+    + "}};</script>"
+)
+
+
+def _export_page():
+    """kaleido's page: local plotly.js, no MathJax, and the empty topojson in place (no fetch)."""
+    import kaleido
+
+    class ExportPage(kaleido.PageGenerator):
+        def generate_index(self):
+            page = super().generate_index()
+            return page.replace("<title>", GEO_ASSETS_SCRIPT + "\n        <title>", 1)
+
+    return ExportPage(plotly=_plotly_js_uri(), mathjax=False)
+
+
 def _offline_chromium_class():
     from choreographer.browsers.chromium import Chromium
 
     class OfflineChromium(Chromium):
-        """choreographer's Chromium with the network switched off and software WebGL on."""
+        """choreographer's Chromium with the network switched off."""
 
         def get_cli(self):
             return [*super().get_cli(), *OFFLINE_FLAGS]
@@ -273,9 +304,61 @@ def _offline_chromium_class():
     return OfflineChromium
 
 
-def _kill_process_group(proc) -> None:
-    """End the browser we started: its wrapper runs in a new session, so its group is its pid."""
-    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+def _kaleido_class():
+    import kaleido
+
+    class AtlasKaleido(kaleido.Kaleido):
+        """kaleido whose tabs are reloaded off the critical path, and only now and then.
+
+        kaleido reloads a tab (plotly.js and all, ~0.3 s of CPU) after every render, *before*
+        the render returns. ``plotly.toImage`` draws into a throw-away element and purges it,
+        so a tab can serve many renders: here a tab is reloaded after ``reload_every`` renders
+        or when it was abandoned mid-render, and then in the background while the result goes
+        back. A reload that fails marks the browser broken (the renderer restarts it).
+        """
+
+        def __init__(self, *args, reload_every: int = 1, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.reload_every = max(1, reload_every)
+            self.broken: str | None = None
+            self.dirty_tabs: set[str] = set()  # reload before reuse (a render was abandoned)
+            self._uses: dict[str, int] = {}
+            self._reloads: set[asyncio.Task] = set()
+
+        def mark_all_dirty(self) -> None:
+            self.dirty_tabs.update(self.tabs)
+
+        async def _return_kaleido_tab(self, tab) -> None:
+            target = tab.tab.target_id
+            uses = self._uses.get(target, 0) + 1
+            if uses < self.reload_every and target not in self.dirty_tabs:
+                self._uses[target] = uses
+                await self.tabs_ready.put(tab)
+                return
+            self._uses[target] = 0
+            self.dirty_tabs.discard(target)
+            task = asyncio.ensure_future(self._reload_and_return(tab))
+            self._reloads.add(task)
+            task.add_done_callback(self._reloads.discard)
+
+        async def _reload_and_return(self, tab) -> None:
+            try:
+                await kaleido.Kaleido._return_kaleido_tab(self, tab)
+            except Exception as exc:  # the tab is gone: the renderer restarts the browser
+                self.broken = f"tab reload failed: {type(exc).__name__}: {exc}"
+                log.warning("export browser: %s", self.broken)
+
+    return AtlasKaleido
+
+
+def _kill_process_group(proc, *, grace: float = 5.0) -> None:
+    """End the browser we started: it runs in a new session, so its group id is its pid.
+
+    SIGTERM first (``grace`` seconds to exit), then SIGKILL; ``grace=0`` kills at once (a
+    browser that ran past its time limit is not asked twice).
+    """
+    signals = ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)) if grace > 0 else ((signal.SIGKILL, 5.0),)
+    for sig, wait in signals:
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
@@ -285,6 +368,53 @@ def _kill_process_group(proc) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        log.warning("%s=%r is not a number of seconds from 0 to 3600; using %g", name, raw, default)
+        return default
+    return value
+
+
+def export_timeout(kind: str = "chart") -> float:
+    """Seconds one export may take in the browser: ``ATLAS_EXPORT_TIMEOUT`` for a chart (default
+    45), ``ATLAS_BRIEFING_TIMEOUT`` for a whole briefing (default 180). Read on every export."""
+    if kind == "briefing":
+        return _env_seconds("ATLAS_BRIEFING_TIMEOUT", DEFAULT_BRIEFING_TIMEOUT)
+    return _env_seconds("ATLAS_EXPORT_TIMEOUT", DEFAULT_CHART_TIMEOUT)
+
+
+def _loop_exception(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """Errors nobody awaited on the browser's loop: a render abandoned because the browser was
+    killed or died ends with a closed channel; that is expected (logged at debug), the rest is not."""
+    exc = context.get("exception")
+    if exc is not None and type(exc).__name__ in _EXPECTED_AFTER_LOSS:
+        log.debug("export browser: %s (%s)", context.get("message"), exc)
+        return
+    loop.default_exception_handler(context)
+
+
+_EXPECTED_AFTER_LOSS = {"ChannelClosedError", "BrowserClosedError", "BrowserFailedError", "CancelledError"}
+
+
+async def _cancel_tasks() -> None:
+    """Cancel every other task of the running loop and wait for them to finish."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _BrowserLost(Exception):
+    """The browser or one of its tabs died during a render (internal: retried once)."""
 
 
 @dataclass(frozen=True)
@@ -299,22 +429,38 @@ class RenderJob:
 class ChartRenderer:
     """A kaleido browser kept warm on its own event-loop thread; thread-safe (one lock).
 
-    ``render`` starts the browser on first use and again after a crash. Any failure tears the
-    browser down (so the next call gets a fresh one) and raises :class:`ExportError`.
+    ``render`` starts the browser on first use and again after a crash. Limits:
+
+    * a render (or a whole ``render_many`` batch) that runs past its time limit is abandoned:
+      the browser is killed, the caller gets :class:`ExportTimeout` and the next call starts
+      a fresh browser; waiting for the lock is bounded by the same limit;
+    * a browser or tab that dies during a render is restarted and the render retried once
+      (transparently); a second loss raises :class:`ExportError`;
+    * any other failure tears the browser down and raises :class:`ExportError`.
     """
 
     def __init__(
-        self, *, tabs: int = RENDER_TABS, timeout: float = RENDER_TIMEOUT, record_requests: bool = False
+        self,
+        *,
+        tabs: int = RENDER_TABS,
+        timeout: float | None = None,
+        record_requests: bool = False,
+        reload_every: int = RELOAD_EVERY,
     ):
         self.tabs = tabs
-        self.timeout = timeout
+        self.timeout = timeout  # None: export_timeout() on every call (the environment decides)
         self.record_requests = record_requests
+        self.reload_every = reload_every
         self.requests: list[str] = []  # URLs the pages asked for (when record_requests)
         self.starts = 0
+        self.retries = 0
         self._lock = threading.RLock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._kaleido = None
+        self._lost: str | None = None  # set from the loop when a tab crashes
+        self._prestart_guard = threading.Lock()
+        self._prestarting = False
 
     # -- lifecycle ------------------------------------------------------------------------------
     def is_alive(self) -> bool:
@@ -326,6 +472,8 @@ class ChartRenderer:
             and self._thread.is_alive()
             and proc is not None
             and proc.poll() is None
+            and not getattr(k, "broken", None)
+            and self._lost is None
         )
 
     @property
@@ -337,32 +485,34 @@ class ChartRenderer:
         with self._lock:
             if self.is_alive():
                 return
-            self._teardown()
-            import kaleido
-
-            page = kaleido.PageGenerator(plotly=_plotly_js_uri(), mathjax=False)
+            self._teardown(kill=self._kaleido is not None)
+            page = _export_page()
             index = page.generate_index()
             if re.search(r"https?://", index):  # never let the page reference a CDN
                 raise ExportError("kaleido's page would load a remote script; refusing to start.")
             path = browser_path()
             loop = asyncio.new_event_loop()
+            loop.set_exception_handler(_loop_exception)
             thread = threading.Thread(target=loop.run_forever, name="kaleido-loop", daemon=True)
             thread.start()
-            self._loop, self._thread = loop, thread
+            self._loop, self._thread, self._lost = loop, thread, None
 
             async def open_browser():
-                k = kaleido.Kaleido(
+                k = _kaleido_class()(
                     n=self.tabs,
-                    timeout=self.timeout,
+                    timeout=None,  # the renderer keeps the time (render_many)
                     page_generator=page,
                     path=path,
                     browser_cls=_offline_chromium_class(),
                     enable_extensions=False,
+                    reload_every=self.reload_every,
                 )
                 self._kaleido = k
                 await k.open()
-                if self.record_requests:
-                    for tab in list(k.tabs.values()):
+                for tab in list(k.tabs.values()):
+                    tab.subscribe("Inspector.targetCrashed", self._on_crash)
+                    await tab.send_command("Inspector.enable")
+                    if self.record_requests:
                         tab.subscribe("Network.requestWillBeSent", self._on_request)
                         await tab.send_command("Network.enable")
                 return k
@@ -370,30 +520,65 @@ class ChartRenderer:
             try:
                 asyncio.run_coroutine_threadsafe(open_browser(), loop).result(START_TIMEOUT)
             except Exception as exc:
-                self._teardown()
+                self._teardown(kill=True)
                 raise ExportError(f"Could not start Chromium for exports ({path}): {exc}") from exc
             self.starts += 1
             log.info("export browser started (%s, pid %s)", path, self.pid)
+
+    def prestart(self) -> None:
+        """Start the browser in a background thread (no-op when it runs or is starting).
+
+        Called before a figure is built, so that Chromium starts while Python builds it; a
+        failure is left for the render to report.
+        """
+        if self.is_alive():
+            return
+        with self._prestart_guard:
+            if self._prestarting:
+                return
+            self._prestarting = True
+
+        def run() -> None:
+            try:
+                self.start()
+            except Exception as exc:
+                log.warning("export browser did not start in the background: %s", exc)
+            finally:
+                self._prestarting = False
+
+        threading.Thread(target=run, name="kaleido-prestart", daemon=True).start()
 
     async def _on_request(self, event: dict) -> None:
         url = str(event.get("params", {}).get("request", {}).get("url", ""))
         self.requests.append(url)
 
+    async def _on_crash(self, event: dict) -> None:
+        self._lost = "a browser tab crashed"
+        log.warning("export browser: %s", self._lost)
+
     def stop(self) -> None:
         with self._lock:
             self._teardown()
 
-    def _teardown(self) -> None:
+    def _teardown(self, *, kill: bool = False) -> None:
+        """Close the browser (``kill``: SIGKILL its process group first, for a hung or dead one)."""
         k, loop, thread = self._kaleido, self._loop, self._thread
         self._kaleido = self._loop = self._thread = None
+        proc = getattr(k, "subprocess", None)
+        if kill and proc is not None and proc.poll() is None:
+            _kill_process_group(proc, grace=0)
         if k is not None and loop is not None and loop.is_running():
-            try:
-                asyncio.run_coroutine_threadsafe(k.close(), loop).result(15)
+            try:  # also removes kaleido's and Chromium's temporary folders
+                asyncio.run_coroutine_threadsafe(k.close(), loop).result(5 if kill else 15)
             except Exception as exc:
                 log.warning("export browser did not close cleanly: %s", exc)
-        proc = getattr(k, "subprocess", None)
         if proc is not None and proc.poll() is None:
             _kill_process_group(proc)
+        if loop is not None and loop.is_running():
+            try:  # end what is left (choreographer's watchdog, reloads) before the loop stops
+                asyncio.run_coroutine_threadsafe(_cancel_tasks(), loop).result(5)
+            except Exception as exc:
+                log.debug("export browser tasks did not all end: %s", exc)
         if loop is not None:
             loop.call_soon_threadsafe(loop.stop)
             if thread is not None:
@@ -402,32 +587,100 @@ class ChartRenderer:
                 loop.close()
 
     # -- rendering ------------------------------------------------------------------------------
-    def render(self, job: RenderJob) -> bytes:
-        return self.render_many([job])[0]
+    def render(self, job: RenderJob, *, timeout: float | None = None) -> bytes:
+        """One figure; ``timeout`` seconds at most (default: :func:`export_timeout`)."""
+        return self.render_many([job], timeout=timeout)[0]
 
-    def render_many(self, jobs: Iterable[RenderJob]) -> list[bytes]:
-        """Render figures in order. ``jobs`` may be a generator: each job is handed to the browser
-        as soon as it is built, so Python builds the next figure while Chromium draws."""
-        with self._lock:
-            self.start()
-            k, loop = self._kaleido, self._loop
-            assert k is not None and loop is not None
-            futures = []
+    def render_many(self, jobs: Iterable[RenderJob], *, timeout: float | None = None) -> list[bytes]:
+        """Render figures in order, all within ``timeout`` seconds (default: the renderer's own
+        limit, else :func:`export_timeout`). ``jobs`` may be a generator: each job is handed to
+        the browser as soon as it is built, so Python builds the next figure while Chromium draws.
+        """
+        limit = timeout or self.timeout or export_timeout()
+        deadline = time.monotonic() + limit
+        if not self._lock.acquire(timeout=limit):
+            raise ExportTimeout(f"The export renderer stayed busy for {limit:g} s.")
+        try:
+            built: list[RenderJob] = []
+            pending = iter(jobs)
+            for attempt in (1, 2):
+                try:
+                    return self._attempt(built, pending, deadline, limit)
+                except _BrowserLost as exc:
+                    self._teardown(kill=True)
+                    if attempt == 2 or time.monotonic() > deadline - 1:
+                        raise ExportError(f"The export browser died twice during a render: {exc}") from exc
+                    self.retries += 1
+                    log.warning("export browser lost during a render (%s); restarting and retrying once", exc)
+            raise AssertionError("unreachable")
+        finally:
+            self._lock.release()
+
+    def _attempt(self, built: list[RenderJob], pending, deadline: float, limit: float) -> list[bytes]:
+        self.start()
+        k, loop = self._kaleido, self._loop
+        assert k is not None and loop is not None
+        futures = []
+
+        def submit(job: RenderJob) -> None:
+            opts = {"format": job.fmt, "width": job.width, "height": job.height, "scale": job.scale}
+            futures.append(asyncio.run_coroutine_threadsafe(k.calc_fig(job.figure, opts=opts), loop))
+
+        try:
+            for job in built:  # a retry: these were built before the browser was lost
+                submit(job)
+            for job in pending:
+                built.append(job)
+                submit(job)
+                if time.monotonic() > deadline:
+                    break
+        except BaseException:  # building a figure failed: a caller problem, not the browser's
+            loop.call_soon_threadsafe(k.mark_all_dirty)  # first: tabs drawing now get reloaded
+            self._cancel(futures)
+            raise
+        try:
+            if time.monotonic() > deadline:
+                raise ExportTimeout(f"The export took longer than {limit:g} s and was stopped.")
+            return [self._wait(future, deadline, limit) for future in futures]
+        except ExportTimeout:
+            self._cancel(futures)
+            log.warning("export render ran past %g s; the browser is killed and restarted", limit)
+            self._teardown(kill=True)
+            raise
+        except _BrowserLost:
+            self._cancel(futures)
+            raise
+        except Exception as exc:
+            self._cancel(futures)
+            lost = self._loss()
+            if lost is not None:
+                raise _BrowserLost(lost) from exc
+            log.exception("export render failed; the browser is restarted on the next call")
+            self._teardown()
+            raise ExportError(f"Rendering failed: {type(exc).__name__}: {exc}") from exc
+
+    def _loss(self) -> str | None:
+        """Why the browser cannot go on, if it cannot (process gone, tab crashed, tab lost)."""
+        k = self._kaleido
+        proc = getattr(k, "subprocess", None)
+        if proc is None or proc.poll() is not None:
+            return "the browser process exited"
+        return self._lost or getattr(k, "broken", None)
+
+    def _wait(self, future, deadline: float, limit: float) -> bytes:
+        """The future's result, polling so that a dead browser is noticed within a second."""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ExportTimeout(f"The export took longer than {limit:g} s and was stopped.")
             try:
-                for job in jobs:
-                    opts = {"format": job.fmt, "width": job.width, "height": job.height, "scale": job.scale}
-                    futures.append(asyncio.run_coroutine_threadsafe(k.calc_fig(job.figure, opts=opts), loop))
-            except BaseException:
-                self._cancel(futures)  # building a figure failed: a caller problem, not the browser's
-                raise
-            try:
-                deadline = time.monotonic() + self.timeout * len(futures) + 10
-                return [future.result(max(0.1, deadline - time.monotonic())) for future in futures]
-            except Exception as exc:
-                self._cancel(futures)
-                log.exception("export render failed; the browser is restarted on the next call")
-                self._teardown()
-                raise ExportError(f"Rendering failed: {type(exc).__name__}: {exc}") from exc
+                return future.result(min(remaining, 0.5))
+            except TimeoutError:
+                if future.done():  # the render itself raised a TimeoutError
+                    raise
+                lost = self._loss()
+                if lost is not None:
+                    raise _BrowserLost(lost) from None
 
     @staticmethod
     def _cancel(futures) -> None:
@@ -500,58 +753,46 @@ def _check_size(name: str, value: int | None) -> None:
         raise ValueError(size_error(name))
 
 
-def _city_features(dataset: Dataset) -> dict[str, dict]:
-    return {str(f["properties"]["geoid"]): f for f in dataset.city_geojson["features"]}
+@lru_cache(maxsize=8)
+def _map_features(dataset: Dataset, tolerance: float) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Cities and states thinned for the export map (built once per dataset and tolerance)."""
+    return (
+        map_static.d3_features(dataset.city_geojson, "geoid", tolerance),
+        map_static.d3_features(dataset.state_geojson, "name", tolerance),
+    )
 
 
-def _embed_geojson(figure: dict, dataset: Dataset) -> dict:
-    """Replace the GeoJSON placeholders by the data itself, each trace with only its features.
-
-    A choropleth trace draws only locations with a value, so giving each of the map's four
-    layers just those features renders the same picture from a quarter of the geometry
-    (plotly.js parses every trace's GeoJSON separately).
-    """
-    features = _city_features(dataset)
-    for trace in figure.get("data", []):
-        if trace.get("geojson") != _CITY_GEOJSON_REF:
-            continue
-        z = trace.get("z")
-        keep = (
-            [i for i, v in enumerate(z) if v is not None] if z is not None else range(len(trace["locations"]))
-        )
-        for key in ("locations", "z", "customdata", "text"):
-            if trace.get(key) is not None:
-                trace[key] = [trace[key][i] for i in keep]
-        trace["geojson"] = {
-            "type": "FeatureCollection",
-            "features": [features[g] for g in trace["locations"] if g in features],
-        }
-    for layer in figure.get("layout", {}).get("map", {}).get("layers", []):
-        if layer.get("source") == _STATE_GEOJSON_REF:
-            layer["source"] = dataset.state_geojson
-    return figure
-
-
-def _chart_figure(dataset: Dataset, state: ViewState, chart: str) -> dict:
+def _chart_figure(
+    dataset: Dataset, state: ViewState, chart: str, width: int, height: int
+) -> tuple[dict, str | None]:
+    """The chart's figure as a dict, and its summary when building the figure yielded it."""
     if chart == "map":
-        fig = views.map_figure(
-            dataset,
-            state.year,
-            state.offence,
-            state.measure,
-            list(state.cities),
-            geojson=_CITY_GEOJSON_REF,
-            states_geojson=_STATE_GEOJSON_REF,
+        # The page's choropleth, drawn as vector shapes (figures/map_static.py): no WebGL.
+        cities, states = _map_features(dataset, map_static.tolerance_for(width, height))
+        figure = map_static.build_static_map(
+            year_snapshot(dataset, state.year, state.offence),
+            city_features=cities,
+            state_features=states,
+            measure=state.measure,
+            offence_label=dataset.offence_label(state.offence),
+            year=state.year,
+            version=dataset.version,
+            selected=list(state.cities),
+            scale_values=views.colour_scale_values(dataset, state.offence, state.measure),
         )
-        return _embed_geojson(fig.to_dict(), dataset)
+        return figure, None
     if chart == "trends":
         fig = views.trends_figure(
             dataset, list(state.cities), state.offence, state.measure, state.year_from, state.year_to
         )
-        return fig.to_dict()
+        return fig.to_dict(), None
     if chart == "ranking":
-        fig, _children = views.ranking_view(dataset, state.cohort, state.offence, state.year, state.threshold)
-        return fig.to_dict()
+        fig, children = views.ranking_view(dataset, state.cohort, state.offence, state.year, state.threshold)
+        # The summary is the first block of the view, as summaries.ranking_summary_text reads it:
+        # taken here, the ranking is not built a second time (half a second).
+        first = children[0] if isinstance(children, list) else children
+        summary = first if isinstance(first, str) else str(getattr(first, "children", "") or "")
+        return fig.to_dict(), summary or None
     raise ValueError(f"Unknown chart {chart!r}: use one of {', '.join(CHARTS)}.")
 
 
@@ -598,13 +839,6 @@ def _fit_for_export(figure: dict, chart: str, width: int, height: int) -> dict:
         margin["t"] = margin.get("t", 125) + 30 * (_legend_rows(figure, width - left - right) - 1)
         plot_height = max(60, height - margin.get("t", 125) - margin.get("b", 115))
         layout["legend"]["y"] = 1 + 38 / plot_height
-    if chart == "map" and "map" in layout:
-        # Zoom so the lower 48 fill a larger or smaller frame as they fill the page's map.
-        # Reference: the default 1200 x 720 export at the page's zoom; 150 px for the colour bar.
-        plot_w = width - left - right - 150
-        plot_h = height - margin.get("t", 60) - margin.get("b", 70)
-        factor = min(plot_w / 1030, plot_h / 560)
-        layout["map"]["zoom"] = round(theme()["map_zoom"] + max(-2.5, min(1.5, _log2(factor))), 2)
     return figure
 
 
@@ -622,26 +856,50 @@ def _legend_rows(figure: dict, available: float) -> int:
     return rows
 
 
-def _log2(value: float) -> float:
-    import math
+def _cities_were_cut(state: ViewState) -> bool:
+    """True when the link named more cities than a view takes (``state.parse_query`` keeps the
+    first :data:`state.MAX_CITIES` and says so in a notice)."""
+    return any(notice.startswith(f"Only the first {MAX_CITIES} cities") for notice in state.notices)
 
-    return math.log2(value) if value > 0 else 0.0
+
+def check_export_request(state: ViewState, chart: str, width: int | None, height: int | None) -> None:
+    """Refuse, before any work, a chart export whose cost the limits do not allow (ValueError).
+
+    Sizes are bounded (:data:`WIDTH_RANGE`, :data:`HEIGHT_RANGE`); the trends chart draws one
+    panel per city, so its export takes at most :data:`MAX_CHART_CITIES` cities (a link with
+    more is refused rather than silently cut).
+    """
+    if chart not in CHARTS:
+        raise ValueError(f"Unknown chart {chart!r}: use one of {', '.join(CHARTS)}.")
+    _check_size("width", width)
+    _check_size("height", height)
+    if chart == "trends" and (len(state.cities) > MAX_CHART_CITIES or _cities_were_cut(state)):
+        raise ValueError(
+            f"A trends export shows at most {MAX_CHART_CITIES} cities; choose fewer (cities=...)."
+        )
 
 
 def chart_figure(
     dataset: Dataset, state: ViewState, chart: str, width: int | None = None, height: int | None = None
 ) -> tuple[dict, int, int]:
     """The page's figure for ``chart`` as a plain dict, sized and fitted for a static export."""
+    figure, width, height, _summary = _sized_chart(dataset, state, chart, width, height)
+    return figure, width, height
+
+
+def _sized_chart(
+    dataset: Dataset, state: ViewState, chart: str, width: int | None, height: int | None
+) -> tuple[dict, int, int, str | None]:
     if chart not in CHARTS:
         raise ValueError(f"Unknown chart {chart!r}: use one of {', '.join(CHARTS)}.")
     _check_size("width", width)
     _check_size("height", height)
-    figure = _chart_figure(dataset, state, chart)
     width = width or DEFAULT_WIDTH
+    figure, summary = _chart_figure(dataset, state, chart, width, height or DEFAULT_HEIGHTS.get(chart, 600))
     if height is None:
         natural = DEFAULT_HEIGHTS.get(chart) or int(figure.get("layout", {}).get("height") or 600)
         height = min(HEIGHT_RANGE[1], max(HEIGHT_RANGE[0], natural))
-    return _fit_for_export(figure, chart, width, height), width, height
+    return _fit_for_export(figure, chart, width, height), width, height, summary
 
 
 # ---------------------------------------------------------------------------------------------
@@ -723,13 +981,16 @@ def render_chart(
     """
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}: use one of {', '.join(FORMATS)}.")
-    figure, width, height = chart_figure(dataset, state, chart, width, height)
+    check_export_request(state, chart, width, height)
+    renderer = get_renderer()
+    renderer.prestart()  # Chromium starts while Python builds the figure
+    figure, width, height, description = _sized_chart(dataset, state, chart, width, height)
     scale = PNG_SCALE if fmt == "png" else 1
-    data = get_renderer().render(RenderJob(figure, fmt, width, height, scale))
+    data = renderer.render(RenderJob(figure, fmt, width, height, scale))
     title = (
         _strip_tags(figure.get("layout", {}).get("title", {}).get("text", "")) or "Safety Partnership Atlas"
     )
-    description = summaries.chart_summary(dataset, state, chart)
+    description = description or summaries.chart_summary(dataset, state, chart)
     source = f"{SOURCE_CITATION}. Dataset {dataset.version}."
     if fmt == "png":
         return png_with_text(data, {"Title": title, "Description": description, "Source": source})
@@ -934,8 +1195,11 @@ def briefing_pdf(dataset: Dataset, state: ViewState) -> bytes:
     n = len(state.cities)
     if n == 0:
         raise ValueError("Select at least one city for a briefing (add cities=... or a program cohort).")
-    if n > MAX_BRIEFING_CITIES:
-        raise ValueError(f"A briefing covers at most {MAX_BRIEFING_CITIES} cities; this view has {n}.")
+    if n > MAX_BRIEFING_CITIES or _cities_were_cut(state):
+        shown = f"{n}+" if _cities_were_cut(state) else str(n)
+        raise ValueError(f"A briefing covers at most {MAX_BRIEFING_CITIES} cities; this view has {shown}.")
+    renderer = get_renderer()
+    renderer.prestart()
     width = BRIEFING_WIDTH
 
     def jobs():  # built one by one, each rendered while the next is built
@@ -949,7 +1213,7 @@ def briefing_pdf(dataset: Dataset, state: ViewState) -> bytes:
         sources, sources_height = _text_page(_sources_blocks(dataset, state), width, BRIEFING_CITY_HEIGHT)
         yield RenderJob(sources, "pdf", width, sources_height)
 
-    rendered = get_renderer().render_many(jobs())
+    rendered = renderer.render_many(jobs(), timeout=export_timeout("briefing"))
 
     writer = PdfWriter()
     _add_stacked_page(writer, rendered[:3])

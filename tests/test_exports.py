@@ -1,7 +1,9 @@
 """Exports: CSV of the trends data, chart files (PNG/SVG/PDF) and the briefing PDF.
 
 Chart files are rendered by kaleido in the system Chromium; one warm browser serves the whole
-module. Export timing is not asserted here (goals live in the benchmarks).
+module. Export timing is not asserted here (goals live in the benchmarks); limits, time-outs
+and crash recovery are in test_export_limits.py. The map export is a vector ``geo`` map
+(figures/map_static.py), no longer the page's WebGL map.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import struct
 import unicodedata
 import xml.etree.ElementTree as ET
 import zlib
+from itertools import pairwise
 from urllib.parse import parse_qs
 
 import numpy as np
@@ -127,10 +130,13 @@ def renderer():
 
 @pytest.fixture(scope="module")
 def client(dataset, renderer):
-    app = create_app(dataset)
-    if "export_chart" not in app.server.view_functions:  # server.py may register them itself
-        register_export_routes(app.server, dataset)
-    return app.server.test_client()
+    """The app with its result cache off: every request here must really render."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ATLAS_CACHE", "off")
+        app = create_app(dataset)
+        if "export_chart" not in app.server.view_functions:  # server.py may register them itself
+            register_export_routes(app.server, dataset)
+        yield app.server.test_client()
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,10 +270,10 @@ def test_metadata_helpers_round_trip() -> None:
 
 
 def test_the_export_page_loads_nothing_remote() -> None:
-    import kaleido
-
-    page = kaleido.PageGenerator(plotly=exports._plotly_js_uri(), mathjax=False).generate_index()
+    page = exports._export_page().generate_index()
     assert "http://" not in page and "https://" not in page and "mathjax" not in page.lower()
+    assert exports.GEO_ASSETS_SCRIPT in page  # plotly.js finds its USA topojson without a fetch
+    assert page.index("PlotlyGeoAssets") < page.index("plotly.min.js")
     assert "--host-resolver-rules=MAP * ~NOTFOUND" in exports.OFFLINE_FLAGS
 
 
@@ -330,6 +336,55 @@ def test_map_png_actually_draws_the_map_offline(client, renderer, dataset) -> No
     assert (area.min(axis=1) < 235).mean() > 0.02
     requested = [u for u in renderer.requests if not u.startswith(exports.LOCAL_SCHEMES)]
     assert renderer.requests and requested == []
+
+
+def test_map_svg_is_vector_shapes_not_a_bitmap(client, renderer, dataset) -> None:
+    """The export map is drawn as paths on a ``geo`` map (no WebGL picture inside the SVG)."""
+    response = client.get("/export/map.svg?cohort=psp-2017&year=2015")
+    assert response.status_code == 200
+    root = ET.fromstring(response.data)
+    ns = "{http://www.w3.org/2000/svg}"
+    shapes = [p for p in root.iter(f"{ns}path") if "choroplethlocation" in (p.get("class") or "")]
+    selected = len(parse_query("?cohort=psp-2017", dataset).cities)
+    assert len(shapes) >= len(dataset.state_geojson["features"]) + selected
+    assert not [i for i in root.iter(f"{ns}image") if "data:image/png" in (i.get("href") or "")]
+    text = " ".join(root.itertext())
+    assert "No data" in text and "1× (US)" in text and SOURCE_TEXT in text
+    requested = [u for u in renderer.requests if not u.startswith(exports.LOCAL_SCHEMES)]
+    assert requested == []  # no topojson from cdn.plot.ly
+
+
+def test_map_export_figure_reuses_the_page_colours(dataset) -> None:
+    from dashboard import views
+
+    state = parse_query("?cohort=psp-2017&year=2015&measure=ratio", dataset)
+    figure = exports.chart_figure(dataset, state, "map")[0]
+    layout = figure["layout"]
+    assert "map" not in layout and layout["geo"]["visible"] is False
+    assert layout["geo"]["projection"]["type"] == "albers usa"
+    page = views.map_figure(dataset, 2015, "violent_crime", "ratio", list(state.cities)).to_dict()
+    scale = [list(stop) for stop in layout["coloraxis"]["colorscale"]]
+    assert scale == [list(stop) for stop in page["layout"]["coloraxis"]["colorscale"]]
+    assert layout["coloraxis"]["cmin"] == page["layout"]["coloraxis"]["cmin"]
+    assert layout["coloraxis"]["cmax"] == page["layout"]["coloraxis"]["cmax"]
+    title, page_title = layout["title"]["text"], page["layout"]["title"]["text"]
+    assert title.replace("<br>", " ") == page_title.replace("<br>", " ")
+    by_name = {t.get("name"): t for t in figure["data"]}
+    page_names = {t.get("name") for t in page["data"]}
+    assert {"No data", "Other cities (100k+)", "Program cities", "Selected"} <= page_names & set(by_name)
+    assert by_name["Selected"]["locations"] == list(state.cities)
+    # a city's colour value is the page's own (program cities trace)
+    page_program = next(t for t in page["data"] if t.get("name") == "Program cities")
+    page_z = dict(zip(page_program["locations"], page_program["z"], strict=True))
+    for geoid, z in zip(by_name["Program cities"]["locations"], by_name["Program cities"]["z"], strict=True):
+        assert page_z[geoid] == z
+    # d3-geo winding: every exterior ring runs clockwise (negative signed area in lon/lat)
+    for feature in by_name["Program cities"]["geojson"]["features"]:
+        geometry = feature["geometry"]
+        polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        for polygon in polygons:
+            area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairwise(polygon[0]))
+            assert area < 0
 
 
 def test_briefing_has_cover_city_pages_and_sources(client, dataset) -> None:

@@ -1,0 +1,307 @@
+"""Export resource limits (issue 6): bounded parameters, a time limit, recovery from a crashed browser.
+
+Real renders in the system Chromium (one browser for the module, restarted by the tests that
+kill it); no timing goals are asserted, only that limits hold and the next export works.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from dashboard import exports
+from dashboard.export_routes import register_export_routes
+from dashboard.figures import map_static
+from dashboard.server import create_app
+from dashboard.state import MAX_CITIES, parse_query
+
+QUERY = "?cities=4748000,4737640&offence=murder&from=2010&to=2016"
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    warm = exports.ChartRenderer(tabs=1)
+    previous = exports.set_renderer(warm)
+    yield warm
+    warm.stop()
+    exports.set_renderer(previous)
+
+
+@pytest.fixture(scope="module")
+def client(dataset, renderer):
+    """The app with its result cache off: every request here must really render."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ATLAS_CACHE", "off")
+        app = create_app(dataset)
+        if "export_chart" not in app.server.view_functions:  # server.py may register them itself
+            register_export_routes(app.server, dataset)
+        yield app.server.test_client()
+
+
+def _tiny_job(fmt: str = "png") -> exports.RenderJob:
+    figure = {"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {}}
+    return exports.RenderJob(figure, fmt, 600, 400, 2 if fmt == "png" else 1)
+
+
+def _big_map_job(dataset) -> exports.RenderJob:
+    state = parse_query("?cohort=all-programs", dataset)
+    figure, width, height = exports.chart_figure(dataset, state, "map", 3000, 3000)
+    return exports.RenderJob(figure, "png", width, height, 2)
+
+
+def _group_pids(pgid: int, kind: str | None = None) -> list[int]:
+    """Processes of the browser's process group; ``kind`` filters on Chromium's ``--type=``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if int(fields[2]) != pgid:
+            continue
+        if kind is None or (f"--type={kind}" in command and "--top-chrome-webui" not in command):
+            found.append(int(entry))
+    return found
+
+
+def _kill_tabs(pgid: int) -> list[int]:
+    """Kill the browser's page renderers (its tabs crash; the browser process lives on)."""
+    victims = _group_pids(pgid, "renderer")
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    return victims
+
+
+def _kaleido_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t.name == "kaleido-loop" and t.is_alive())
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters are bounded before any work (no browser needed)
+
+
+def test_trends_export_refuses_more_cities_than_the_limit(client, dataset) -> None:
+    too_many = ",".join(dataset.cities.index[: MAX_CITIES + 1])
+    response = client.get(f"/export/trends.png?cities={too_many}")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert response.mimetype == "text/plain" and len(body) < 200
+    assert f"at most {exports.MAX_CHART_CITIES} cities" in body and "Traceback" not in body
+
+
+def test_briefing_refuses_a_link_with_more_cities_than_a_view_takes(client, dataset) -> None:
+    too_many = ",".join(dataset.cities.index[: MAX_CITIES + 5])
+    response = client.get(f"/export/briefing.pdf?cities={too_many}")
+    assert response.status_code == 400
+    assert f"at most {exports.MAX_BRIEFING_CITIES} cities" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("width=3001", "width must be a whole number of pixels from 600 to 3000"),
+        ("height=100000", "height must be a whole number of pixels from 400 to 3000"),
+        ("width=1e4", "width must be a whole number of pixels from 600 to 3000"),
+    ],
+)
+def test_size_limits_say_what_is_allowed(client, query: str, words: str) -> None:
+    response = client.get(f"/export/map.png?{query}")
+    assert response.status_code == 400
+    assert words in response.get_data(as_text=True)
+
+
+def test_export_timeouts_come_from_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv("ATLAS_EXPORT_TIMEOUT", raising=False)
+    monkeypatch.delenv("ATLAS_BRIEFING_TIMEOUT", raising=False)
+    assert exports.export_timeout() == exports.DEFAULT_CHART_TIMEOUT == 45
+    assert exports.export_timeout("briefing") == exports.DEFAULT_BRIEFING_TIMEOUT
+    monkeypatch.setenv("ATLAS_EXPORT_TIMEOUT", "12.5")
+    monkeypatch.setenv("ATLAS_BRIEFING_TIMEOUT", "90")
+    assert exports.export_timeout() == 12.5 and exports.export_timeout("briefing") == 90
+    for bad in ("soon", "-1", "0", "99999"):
+        monkeypatch.setenv("ATLAS_EXPORT_TIMEOUT", bad)
+        assert exports.export_timeout() == exports.DEFAULT_CHART_TIMEOUT
+
+
+# --------------------------------------------------------------------------------------------
+# Time limit
+
+
+def test_a_render_past_the_time_limit_is_stopped_and_the_next_one_works(dataset, renderer) -> None:
+    renderer.render(_tiny_job())  # warm: the limit applies to rendering, not to starting Chromium
+    job = _big_map_job(dataset)
+    old_pid, threads = renderer.pid, _kaleido_threads()
+    started = time.monotonic()
+    with pytest.raises(exports.ExportTimeout, match=r"longer than 0\.2 s"):
+        renderer.render(job, timeout=0.2)
+    assert time.monotonic() - started < 10  # the caller is released: kill, not a graceful wait
+    assert not renderer.is_alive()
+    assert not _group_pids(old_pid)  # the whole browser is gone
+    assert _kaleido_threads() == threads - 1  # and its event-loop thread ended
+    assert renderer.render(_tiny_job()).startswith(exports.PNG_SIGNATURE)
+    assert renderer.pid != old_pid
+
+
+def test_the_route_answers_a_plain_error_on_timeout_and_keeps_serving(client, renderer, monkeypatch) -> None:
+    renderer.start()
+    monkeypatch.setenv("ATLAS_EXPORT_TIMEOUT", "0.05")
+    response = client.get("/export/map.png?cohort=all-programs&width=3000&height=3000")
+    assert response.status_code in (503, 504)  # 504 once export_routes maps ExportTimeout
+    body = response.get_data(as_text=True)
+    assert response.mimetype == "text/plain" and "Traceback" not in body and len(body) < 200
+    monkeypatch.delenv("ATLAS_EXPORT_TIMEOUT")
+    assert client.get("/export/ranking.svg" + QUERY).status_code == 200
+
+
+def test_waiting_for_a_busy_renderer_is_bounded_too(renderer) -> None:
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with renderer._lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        held.wait(5)
+        started = time.monotonic()
+        with pytest.raises(exports.ExportTimeout, match="busy"):
+            renderer.render(_tiny_job(), timeout=0.3)
+        assert time.monotonic() - started < 2
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_a_briefing_has_its_own_longer_limit(dataset, renderer, monkeypatch) -> None:
+    seen = []
+    real = renderer.render_many
+
+    def spy(jobs, *, timeout=None):
+        seen.append(timeout)
+        return real(jobs, timeout=timeout)
+
+    monkeypatch.setattr(renderer, "render_many", spy)
+    monkeypatch.setenv("ATLAS_EXPORT_TIMEOUT", "5")
+    monkeypatch.setenv("ATLAS_BRIEFING_TIMEOUT", "240")
+    exports.briefing_pdf(dataset, parse_query("?cities=4748000&from=2010&to=2015", dataset))
+    assert seen == [240.0]
+
+
+# --------------------------------------------------------------------------------------------
+# Crashed browser
+
+
+def test_a_browser_killed_between_renders_is_restarted(renderer) -> None:
+    renderer.render(_tiny_job())
+    starts = renderer.starts
+    os.killpg(renderer.pid, signal.SIGKILL)
+    time.sleep(0.2)
+    assert renderer.render(_tiny_job("svg")).lstrip().startswith(b"<svg")
+    assert renderer.starts == starts + 1
+
+
+def test_a_crashed_tab_between_renders_is_noticed(renderer) -> None:
+    renderer.render(_tiny_job())
+    starts = renderer.starts
+    assert _kill_tabs(renderer.pid)
+    deadline = time.monotonic() + 5
+    while renderer.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not renderer.is_alive()  # Inspector.targetCrashed marked the browser lost
+    assert renderer.render(_tiny_job()).startswith(exports.PNG_SIGNATURE)
+    assert renderer.starts == starts + 1
+
+
+def _kill_during_waits(renderer, monkeypatch, how: str, times: int) -> list[int]:
+    """Kill the browser (``group``) or its tab (``tab``) right after a job went to it."""
+    killed: list[int] = []
+    real_wait = renderer._wait
+
+    def wait_then_kill(future, deadline, limit):
+        if len(killed) < times:
+            pid = renderer.pid
+            if how == "group":
+                os.killpg(pid, signal.SIGKILL)
+                killed.append(pid)
+            else:
+                killed.extend(_kill_tabs(pid))
+        return real_wait(future, deadline, limit)
+
+    monkeypatch.setattr(renderer, "_wait", wait_then_kill)
+    return killed
+
+
+@pytest.mark.parametrize("how", ["group", "tab"])
+def test_a_crash_during_a_render_is_retried_transparently(dataset, renderer, monkeypatch, how: str) -> None:
+    renderer.render(_tiny_job())
+    retries, starts = renderer.retries, renderer.starts
+    state = parse_query("?cohort=psp-2017", dataset)
+    figure, width, height = exports.chart_figure(dataset, state, "map")  # a second or more to draw
+    killed = _kill_during_waits(renderer, monkeypatch, how, times=1)
+    started = time.monotonic()
+    data = renderer.render(exports.RenderJob(figure, "png", width, height, 2))
+    assert killed and data.startswith(exports.PNG_SIGNATURE)
+    assert renderer.retries == retries + 1 and renderer.starts == starts + 1
+    assert time.monotonic() - started < 60
+
+
+def test_a_second_crash_gives_one_clean_error_and_the_next_export_works(
+    client, renderer, monkeypatch
+) -> None:
+    renderer.render(_tiny_job())
+    killed = _kill_during_waits(renderer, monkeypatch, "group", times=2)
+    response = client.get("/export/ranking.png" + QUERY)
+    assert len(killed) == 2
+    assert response.status_code == 503 and "try again" in response.get_data(as_text=True)
+    monkeypatch.undo()
+    assert client.get("/export/ranking.png" + QUERY).status_code == 200
+
+
+# --------------------------------------------------------------------------------------------
+# Tabs are reused between renders (reloaded only now and then, in the background)
+
+
+def test_renders_on_a_reused_tab_are_identical(dataset, renderer) -> None:
+    state = parse_query(QUERY, dataset)
+    figure, width, height = exports.chart_figure(dataset, state, "ranking")
+    job = exports.RenderJob(figure, "png", width, height, 2)
+    first = renderer.render(job)
+    renderer.render(_tiny_job("pdf"))  # something else in between (PDF leaves page styles behind)
+    assert renderer.render(job) == first
+
+
+def test_a_figure_that_fails_to_build_leaves_the_browser_usable(renderer) -> None:
+    renderer.render(_tiny_job())
+    pid = renderer.pid
+
+    def jobs():
+        yield _tiny_job()
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input"):
+        renderer.render_many(jobs())
+    assert renderer.render(_tiny_job()).startswith(exports.PNG_SIGNATURE) and renderer.pid == pid
+
+
+# --------------------------------------------------------------------------------------------
+# The export map's thinning tolerance follows the output size
+
+
+def test_map_thinning_stays_under_a_pixel() -> None:
+    for width, height in ((600, 400), (1200, 720), (1056, 600), (3000, 3000), (3000, 400), (600, 3000)):
+        tolerance = map_static.tolerance_for(width, height)
+        assert tolerance in (0.0, *map_static.TOLERANCES)
+        assert tolerance * map_static.px_per_degree(width, height) < 0.5
+    assert map_static.tolerance_for(3000, 3000) < map_static.tolerance_for(600, 400)
