@@ -247,5 +247,8 @@ def register_table_toggle(app: Dash, dataset: Dataset, chart: str) -> None:
 
 def base_url(href: str | None) -> str:
     """scheme://host of the page, for absolute embed URLs."""
-    parts = urlparse(href or "")
+    try:
+        parts = urlparse(href or "")
+    except ValueError:  # e.g. "http://[" (an unbalanced IPv6 bracket)
+        return ""
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""

@@ -19,6 +19,7 @@ from .data import DATA_FILES, Dataset, load_dataset
 from .embed import register_embed_routes
 from .export_routes import register_export_routes
 from .present import register_present_mode
+from .security import register_security
 from .state import parse_query
 from .views import data_url, map_figure
 
@@ -63,6 +64,7 @@ def create_app(dataset: Dataset | None = None, data_dir: Path | None = None) -> 
     register_export_routes(app.server, dataset)
     register_embed_routes(app.server, dataset)
     register_present_mode(app.server, dataset)
+    register_security(app, dataset)  # last: the CSP hashes need every callback registered
     finish_dash_setup(app)
     return app
 
