@@ -24,7 +24,9 @@ threads = int(os.environ.get("ATLAS_THREADS", "4"))
 # (named after the master's pid) is shared by all workers of this machine.
 preload_app = True
 
-# A 30-city briefing PDF takes up to ~60 s under load; anything longer is a hung worker.
+# A gthread worker's main loop keeps signalling while its threads render, so this restarts a worker
+# whose loop is stuck, not one that is busy. A slow export is stopped by its own limit instead
+# (ATLAS_EXPORT_TIMEOUT, 45 s per chart; ATLAS_BRIEFING_TIMEOUT, 180 s per briefing: answered 504).
 timeout = int(os.environ.get("ATLAS_TIMEOUT", "120"))
 graceful_timeout = 30  # finish in-flight exports on restart
 keepalive = 5  # behind a load balancer, keep this below the balancer's idle timeout
