@@ -168,8 +168,12 @@ def _overview(dataset: Dataset, state: ViewState, snapshot: pd.DataFrame, count:
         dataset.version,
         {"l": 70, "r": 10, "t": 40, "b": 64},
     )
-    ranking["layout"]["legend"].update(font={"size": SOURCE_FONT + 2}, y=1.02)
-    ranking["layout"]["xaxis"]["title"]["font"] = {"size": SOURCE_FONT + 2}
+    # A year no city has data for gives a message figure with no legend or axis title.
+    ranking_layout = ranking["layout"]
+    ranking_layout.setdefault("legend", {}).update(font={"size": SOURCE_FONT + 2}, y=1.02)
+    xaxis = ranking_layout.setdefault("xaxis", {})
+    if isinstance(xaxis.get("title"), dict):
+        xaxis["title"]["font"] = {"size": SOURCE_FONT + 2}
     map_block = figure_block(
         "fig-0-map", map_figure, config=CONFIG, lazy=True, fit_bounds=LOWER_48, fit_reserve=150
     )
