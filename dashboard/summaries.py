@@ -8,8 +8,8 @@ import pandas as pd
 
 from .data import Dataset
 from .figures.common import MEASURE_LABELS, format_value
-from .figures.ranking import no_data_message, ranking_frame, ranking_summary
-from .state import ViewState, highlight_cohorts
+from .figures.ranking import no_data_message, ranking_summary
+from .state import ViewState
 
 
 def city_sentence(row: pd.Series | Mapping, offence_label: str) -> str:
@@ -93,16 +93,10 @@ def trends_summary(dataset: Dataset, state: ViewState) -> str:
 
 def ranking_summary_text(dataset: Dataset, state: ViewState) -> str:
     """The ranking's summary sentence (as ``views.ranking_view`` words it), without drawing the chart."""
-    from .views import _all_series
+    from .views import ranked_cities
 
     label = dataset.offence_label(state.offence)
-    ranked = ranking_frame(
-        _all_series(dataset, state.offence),
-        dataset.cities,
-        state.year,
-        state.threshold,
-        highlight_cohorts(dataset, state.cohort),
-    )
+    ranked = ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)
     if ranked.empty:
         return no_data_message(label, state.year)
     return ranking_summary(ranked, state.threshold, state.year, label)

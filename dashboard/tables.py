@@ -7,8 +7,7 @@ from dash import html
 
 from .data import Dataset
 from .figures.common import format_value
-from .figures.ranking import ranking_frame
-from .state import ViewState, highlight_cohorts
+from .state import ViewState
 
 
 def _table(caption: str, headers: list[str], rows: list[list[str]]) -> html.Table:
@@ -63,15 +62,9 @@ def trends_table(dataset: Dataset, state: ViewState) -> html.Table:
 
 
 def ranking_table(dataset: Dataset, state: ViewState) -> html.Table:
-    from .views import _all_series
+    from .views import ranked_cities
 
-    ranked = ranking_frame(
-        _all_series(dataset, state.offence),
-        dataset.cities,
-        state.year,
-        state.threshold,
-        highlight_cohorts(dataset, state.cohort),
-    )
+    ranked = ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)
     label = dataset.offence_label(state.offence)
     rows = [
         [

@@ -105,11 +105,16 @@ def trends_figure(
     )
 
 
-def ranking_view(dataset: Dataset, cohort: str, offence: str, year: int, threshold: float):
-    label = dataset.offence_label(offence)
-    ranked = ranking_fig.ranking_frame(
+def ranked_cities(dataset: Dataset, cohort: str, offence: str, year: int, threshold: float) -> pd.DataFrame:
+    """The ranking's rows (``ranking.ranking_frame``) for a view: the chart, its summary and its table."""
+    return ranking_fig.ranking_frame(
         _all_series(dataset, offence), dataset.cities, year, threshold, highlight_cohorts(dataset, cohort)
     )
+
+
+def ranking_view(dataset: Dataset, cohort: str, offence: str, year: int, threshold: float):
+    label = dataset.offence_label(offence)
+    ranked = ranked_cities(dataset, cohort, offence, year, threshold)
     if ranked.empty:
         message = ranking_fig.no_data_message(label, year)
         return trends_fig.empty_figure(message, dataset.version), message

@@ -39,3 +39,14 @@ def export_cache_in_a_temporary_folder(tmp_path_factory):
         os.environ.pop("ATLAS_CACHE_DIR", None)
     else:
         os.environ["ATLAS_CACHE_DIR"] = previous
+
+
+@pytest.fixture(scope="module")
+def uncached_export_client(dataset, renderer):
+    """The app with its result cache off, so every export request really renders, on the module's
+    own ``renderer`` fixture (each export test module defines one: a warm export browser)."""
+    from dashboard.server import create_app
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ATLAS_CACHE", "off")
+        yield create_app(dataset).server.test_client()

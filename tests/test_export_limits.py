@@ -14,9 +14,7 @@ import time
 import pytest
 
 from dashboard import exports
-from dashboard.export_routes import register_export_routes
 from dashboard.figures import map_static
-from dashboard.server import create_app
 from dashboard.state import MAX_CITIES, parse_query
 
 QUERY = "?cities=4748000,4737640&offence=murder&from=2010&to=2016"
@@ -32,14 +30,8 @@ def renderer():
 
 
 @pytest.fixture(scope="module")
-def client(dataset, renderer):
-    """The app with its result cache off: every request here must really render."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ATLAS_CACHE", "off")
-        app = create_app(dataset)
-        if "export_chart" not in app.server.view_functions:  # server.py may register them itself
-            register_export_routes(app.server, dataset)
-        yield app.server.test_client()
+def client(uncached_export_client):
+    return uncached_export_client
 
 
 def _tiny_job(fmt: str = "png") -> exports.RenderJob:

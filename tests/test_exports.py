@@ -25,8 +25,6 @@ import pytest
 from dashboard import exports, summaries
 from dashboard.config import SOURCE_CITATION
 from dashboard.data import city_series
-from dashboard.export_routes import register_export_routes
-from dashboard.server import create_app
 from dashboard.state import parse_query
 
 pypdf = pytest.importorskip("pypdf")
@@ -129,14 +127,8 @@ def renderer():
 
 
 @pytest.fixture(scope="module")
-def client(dataset, renderer):
-    """The app with its result cache off: every request here must really render."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ATLAS_CACHE", "off")
-        app = create_app(dataset)
-        if "export_chart" not in app.server.view_functions:  # server.py may register them itself
-            register_export_routes(app.server, dataset)
-        yield app.server.test_client()
+def client(uncached_export_client):
+    return uncached_export_client
 
 
 # --------------------------------------------------------------------------------------------

@@ -176,6 +176,33 @@ def selected_values(selected: list[str] | None) -> dict:
     return {"locations": locations, "z": [1] * len(locations)}
 
 
+def no_data_style(t: dict) -> dict:
+    """The grey "No data" polygons' trace style: shared by the web map and the static export map."""
+    return {
+        "name": "No data",
+        "showscale": False,
+        "showlegend": True,
+        "colorscale": [[0, t["no_data_colour"]], [1, t["no_data_colour"]]],
+        "zmin": 0,
+        "zmax": 1,
+        "marker": {"opacity": 0.9, "line": {"width": 0.6, "color": "#8c8c8c"}},
+    }
+
+
+def polygon_styles(t: dict) -> dict[str, dict]:
+    """Name and outline per polygon group (other cities, program cities), for both maps."""
+    return {
+        "context": {
+            "name": "Other cities (100k+)",
+            "marker": {"opacity": 0.55, "line": {"width": 0.3, "color": "#9e9e9e"}},
+        },
+        "program": {
+            "name": "Program cities",
+            "marker": {"opacity": 0.95, "line": {"width": 2.2, "color": t["program_outline_colour"]}},
+        },
+    }
+
+
 def build_map_figure(
     snapshot: pd.DataFrame,
     *,
@@ -204,25 +231,10 @@ def build_map_figure(
             text=snapshot["label"].tolist(),
             customdata=values["no_data_hover"],
             z=values["no_data_z"],
-            name="No data",
-            showscale=False,
-            showlegend=True,
-            colorscale=[[0, t["no_data_colour"]], [1, t["no_data_colour"]]],
-            zmin=0,
-            zmax=1,
-            marker={"opacity": 0.9, "line": {"width": 0.6, "color": "#8c8c8c"}},
+            **no_data_style(t),
         )
     ]
-    polygon_style = {
-        "context": {
-            "name": "Other cities (100k+)",
-            "marker": {"opacity": 0.55, "line": {"width": 0.3, "color": "#9e9e9e"}},
-        },
-        "program": {
-            "name": "Program cities",
-            "marker": {"opacity": 0.95, "line": {"width": 2.2, "color": t["program_outline_colour"]}},
-        },
-    }
+    polygon_style = polygon_styles(t)
     for group, frame in groups.items():
         traces.append(
             go.Choroplethmap(

@@ -21,7 +21,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .common import apply_base_layout, theme
-from .map import HOVER_FALLBACK, HOVER_TEMPLATE, map_title, map_values, selected_values
+from .map import (
+    HOVER_FALLBACK,
+    HOVER_TEMPLATE,
+    map_title,
+    map_values,
+    no_data_style,
+    polygon_styles,
+    selected_values,
+)
 
 STATE_FILL = "#ffffff"
 STATIC_MARGIN = {"l": 10, "r": 10, "t": 80, "b": 100}  # as the page's map
@@ -191,25 +199,10 @@ def build_static_map(
             "text": _keep(labels, missing),
             "customdata": _keep(values["no_data_hover"], missing),
             "z": [0] * len(no_data_ids),
-            "name": "No data",
-            "showscale": False,
-            "showlegend": True,
-            "colorscale": [[0, t["no_data_colour"]], [1, t["no_data_colour"]]],
-            "zmin": 0,
-            "zmax": 1,
-            "marker": {"opacity": 0.9, "line": {"width": 0.6, "color": "#8c8c8c"}},
+            **no_data_style(t),
         }
     )
-    polygon_style = {
-        "context": {
-            "name": "Other cities (100k+)",
-            "marker": {"opacity": 0.55, "line": {"width": 0.3, "color": "#9e9e9e"}},
-        },
-        "program": {
-            "name": "Program cities",
-            "marker": {"opacity": 0.95, "line": {"width": 2.2, "color": t["program_outline_colour"]}},
-        },
-    }
+    polygon_style = polygon_styles(t)
     frames = {}
     for group, is_program in (("context", False), ("program", True)):
         mask = [p == is_program for p in program]
