@@ -8,9 +8,9 @@ import logging
 import sys
 from pathlib import Path
 
-from .common import RESULTS_DIR
-from .report import README, latest_results, write_readme
-from .runner import SECTIONS, default_out, run
+from benchmarks.common import RESULTS_DIR
+from benchmarks.report import README, latest_results, write_readme
+from benchmarks.runner import SECTIONS, default_out, run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from .common import Server
+from benchmarks.common import Server
 
 log = logging.getLogger("benchmarks")
 

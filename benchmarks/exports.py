@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .common import Server, summarize
-from .context import Context, Deadline
-from .dash_client import DashClient
+from benchmarks.common import Server, summarize
+from benchmarks.context import Context, Deadline
+from benchmarks.dash_client import DashClient
 
 log = logging.getLogger("benchmarks")
 

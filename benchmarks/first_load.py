@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from .browser import MAP_DRAWN_JS, SVG_DRAWN_JS, VIEWPORT, chromium, wait_ms
-from .common import Server, ratio, summarize
-from .context import Context
+from benchmarks.browser import MAP_DRAWN_JS, SVG_DRAWN_JS, VIEWPORT, chromium, wait_ms
+from benchmarks.common import Server, ratio, summarize
+from benchmarks.context import Context
 
 log = logging.getLogger("benchmarks")
 

@@ -14,9 +14,9 @@ import math
 from collections import Counter, defaultdict
 from typing import Any
 
-from .common import ratio, summarize
-from .context import Context, Deadline
-from .dash_client import CallRecord, DashClient
+from benchmarks.common import ratio, summarize
+from benchmarks.context import Context, Deadline
+from benchmarks.dash_client import CallRecord, DashClient
 
 log = logging.getLogger("benchmarks")
 

@@ -22,10 +22,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from .common import Server, rss_bytes, summarize
-from .context import Context
-from .dash_client import DashClient
-from .interaction import Script
+from benchmarks.common import Server, rss_bytes, summarize
+from benchmarks.context import Context
+from benchmarks.dash_client import DashClient
+from benchmarks.interaction import Script
 
 log = logging.getLogger("benchmarks")
 

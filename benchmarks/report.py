@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .common import PROJECT_ROOT, RESULTS_DIR
-from .goals import evaluate
-from .scale import interactivity
+from benchmarks.common import PROJECT_ROOT, RESULTS_DIR
+from benchmarks.goals import evaluate
+from benchmarks.scale import interactivity
 
 README = Path(__file__).resolve().parent / "README.md"
 START = "<!-- results:start (written by `python -m benchmarks report`; do not edit by hand) -->"

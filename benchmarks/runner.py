@@ -8,10 +8,10 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import exports, first_load, interaction, load, scale, startup
-from .common import RESULTS_DIR, machine_info, write_json
-from .context import Context
-from .goals import evaluate
+from benchmarks import exports, first_load, interaction, load, scale, startup
+from benchmarks.common import RESULTS_DIR, machine_info, write_json
+from benchmarks.context import Context
+from benchmarks.goals import evaluate
 
 log = logging.getLogger("benchmarks")
 

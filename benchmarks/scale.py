@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .browser import VIEWPORT, chromium
-from .common import PROJECT_ROOT, SOURCES_DIR, summarize
-from .context import Context
+from benchmarks.browser import VIEWPORT, chromium
+from benchmarks.common import PROJECT_ROOT, SOURCES_DIR, summarize
+from benchmarks.context import Context
 
 log = logging.getLogger("benchmarks")
 

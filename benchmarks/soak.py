@@ -52,8 +52,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .common import RESULTS_DIR, Server, child_pids, machine_info, rss_bytes, summarize, write_json
-from .dash_client import DashClient
+from benchmarks.common import RESULTS_DIR, Server, child_pids, machine_info, rss_bytes, summarize, write_json
+from benchmarks.dash_client import DashClient
 
 log = logging.getLogger("benchmarks.soak")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from .common import Server, ratio, summarize
-from .context import Context
+from benchmarks.common import Server, ratio, summarize
+from benchmarks.context import Context
 
 log = logging.getLogger("benchmarks")
 

@@ -40,8 +40,8 @@ import flask
 from flask_caching import Cache
 from flask_compress import Compress
 
-from .data import Dataset
-from .state import ViewState
+from dashboard.data import Dataset
+from dashboard.state import ViewState
 
 log = logging.getLogger(__name__)
 

@@ -8,15 +8,15 @@ from urllib.parse import urlparse
 
 from dash import Dash, Input, Output, Patch, ctx, html, no_update
 
-from . import ids
-from .data import Dataset
-from .embed import embed_snippet
-from .figures.common import title_layout
-from .figures.map import GROUPS, TRACE_NO_DATA, TRACE_SELECTED, selected_values
-from .state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
-from .summaries import chart_summary
-from .tables import CHART_TABLES
-from .views import map_snapshot, notes_view, ranking_view, trends_figure
+from dashboard import ids
+from dashboard.data import Dataset
+from dashboard.embed import embed_snippet
+from dashboard.figures.common import title_layout
+from dashboard.figures.map import GROUPS, TRACE_NO_DATA, TRACE_SELECTED, selected_values
+from dashboard.state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
+from dashboard.summaries import chart_summary
+from dashboard.tables import CHART_TABLES
+from dashboard.views import map_snapshot, notes_view, ranking_view, trends_figure
 
 
 def register_callbacks(app: Dash, dataset: Dataset) -> None:

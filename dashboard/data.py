@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import validation as v
-from .config import CONFIG_DIR, geodata_dir
-from .pipeline.schema import OFFENCES
+from dashboard import validation as v
+from dashboard.config import CONFIG_DIR, geodata_dir
+from dashboard.pipeline.schema import OFFENCES
 
 log = logging.getLogger(__name__)
 

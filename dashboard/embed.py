@@ -21,15 +21,22 @@ from functools import lru_cache
 import flask
 import plotly.graph_objects as go
 
-from . import views
-from .config import SOURCE_CITATION
-from .data import Dataset, load_offences
-from .figures.common import MEASURE_LABELS
-from .figures.ranking import FBI_RANKING_CAUTION
-from .figures.trends import grid_shape
-from .standalone import LOWER_48, PAGE_CSP, SITE_NAME, plain_text, register_static_routes, render_figure_page
-from .state import ViewState, parse_query
-from .summaries import chart_summary
+from dashboard import views
+from dashboard.config import SOURCE_CITATION
+from dashboard.data import Dataset, load_offences
+from dashboard.figures.common import MEASURE_LABELS
+from dashboard.figures.ranking import FBI_RANKING_CAUTION
+from dashboard.figures.trends import grid_shape
+from dashboard.standalone import (
+    LOWER_48,
+    PAGE_CSP,
+    SITE_NAME,
+    plain_text,
+    register_static_routes,
+    render_figure_page,
+)
+from dashboard.state import ViewState, parse_query
+from dashboard.summaries import chart_summary
 
 CHARTS = ("map", "trends", "ranking")
 CHART_NAMES = {"map": "Map", "trends": "Trends", "ranking": "Ranking"}

@@ -17,10 +17,10 @@ import re
 
 import flask
 
-from . import exports
-from .cache import CACHE_HEADER, WORKER_HEADER, get_cache, worker_id
-from .data import Dataset
-from .state import ViewState, parse_query
+from dashboard import exports
+from dashboard.cache import CACHE_HEADER, WORKER_HEADER, get_cache, worker_id
+from dashboard.data import Dataset
+from dashboard.state import ViewState, parse_query
 
 log = logging.getLogger(__name__)
 

@@ -50,14 +50,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import summaries, views
-from .config import SOURCE_CITATION
-from .data import Dataset, city_series, year_snapshot
-from .figures import map_static
-from .figures.common import MEASURE_LABELS, theme
-from .figures.ranking import FBI_RANKING_CAUTION
-from .notes import city_notes, general_notes
-from .state import MAX_CITIES, ViewState, cohort_members, cohort_options
+from dashboard import summaries, views
+from dashboard.config import SOURCE_CITATION
+from dashboard.data import Dataset, city_series, year_snapshot
+from dashboard.figures import map_static
+from dashboard.figures.common import MEASURE_LABELS, theme
+from dashboard.figures.ranking import FBI_RANKING_CAUTION
+from dashboard.notes import city_notes, general_notes
+from dashboard.state import MAX_CITIES, ViewState, cohort_members, cohort_options
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from . import ids
-from .data import Dataset
-from .figures.ranking import FBI_RANKING_CAUTION
-from .state import ViewState, cohort_options
+from dashboard import ids
+from dashboard.data import Dataset
+from dashboard.figures.ranking import FBI_RANKING_CAUTION
+from dashboard.state import ViewState, cohort_options
 
 GRAPH_CONFIG = {
     "displaylogo": False,

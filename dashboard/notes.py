@@ -8,8 +8,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from .data import Dataset, city_series, national_for_display
-from .pipeline.coverage import source_kind_label, year_ranges
+from dashboard.data import Dataset, city_series, national_for_display
+from dashboard.pipeline.coverage import source_kind_label, year_ranges
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ import flask
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import views
-from .config import SOURCE_CITATION
-from .data import Dataset, city_series, year_snapshot
-from .figures import map as map_fig
-from .figures.common import MEASURE_LABELS, format_value
-from .figures.inset import bounds, city_inset_spec
-from .standalone import (
+from dashboard import views
+from dashboard.config import SOURCE_CITATION
+from dashboard.data import Dataset, city_series, year_snapshot
+from dashboard.figures import map as map_fig
+from dashboard.figures.common import MEASURE_LABELS, format_value
+from dashboard.figures.inset import bounds, city_inset_spec
+from dashboard.standalone import (
     LOWER_48,
     PAGE_CSP,
     SITE_NAME,
@@ -33,8 +33,8 @@ from .standalone import (
     register_static_routes,
     render_page,
 )
-from .state import MAX_CITIES, ViewState, cohort_members, cohort_options, parse_query
-from .summaries import city_sentence, years_above_national
+from dashboard.state import MAX_CITIES, ViewState, cohort_members, cohort_options, parse_query
+from dashboard.summaries import city_sentence, years_above_national
 
 # Figure type at 1280 x 720; present.js scales it up on larger screens.
 FIGURE_FONT = 20

@@ -34,11 +34,11 @@ from dash import Dash
 from dash.exceptions import DependencyException, InvalidResourceError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import ids
-from .data import MEASURES, Dataset
-from .embed import frame_headers
-from .pipeline.schema import OFFENCES
-from .state import MAX_CITIES, THRESHOLD_RANGE, cohort_options
+from dashboard import ids
+from dashboard.data import MEASURES, Dataset
+from dashboard.embed import frame_headers
+from dashboard.pipeline.schema import OFFENCES
+from dashboard.state import MAX_CITIES, THRESHOLD_RANGE, cohort_options
 
 log = logging.getLogger(__name__)
 

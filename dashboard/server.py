@@ -11,17 +11,17 @@ import plotly.io as pio
 from dash import Dash
 from dash.dash import _default_index
 
-from . import layout
-from .cache import init_cache, init_compression
-from .callbacks import register_callbacks
-from .config import PROJECT_ROOT, geodata_dir
-from .data import DATA_FILES, Dataset, load_dataset
-from .embed import register_embed_routes
-from .export_routes import register_export_routes
-from .present import register_present_mode
-from .security import register_security
-from .state import parse_query
-from .views import data_url, map_figure
+from dashboard import layout
+from dashboard.cache import init_cache, init_compression
+from dashboard.callbacks import register_callbacks
+from dashboard.config import PROJECT_ROOT, geodata_dir
+from dashboard.data import DATA_FILES, Dataset, load_dataset
+from dashboard.embed import register_embed_routes
+from dashboard.export_routes import register_export_routes
+from dashboard.present import register_present_mode
+from dashboard.security import register_security
+from dashboard.state import parse_query
+from dashboard.views import data_url, map_figure
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlencode
 
-from .config import DEFAULT_RANKING_YEAR, DEFAULT_THRESHOLD
-from .data import MEASURES, Dataset
-from .pipeline.schema import OFFENCES
+from dashboard.config import DEFAULT_RANKING_YEAR, DEFAULT_THRESHOLD
+from dashboard.data import MEASURES, Dataset
+from dashboard.pipeline.schema import OFFENCES
 
 ALL_PROGRAMS = "all-programs"
 ALL_CITIES = "all-cities"

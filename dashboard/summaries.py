@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .data import Dataset
-from .figures.common import MEASURE_LABELS, format_value
-from .figures.ranking import no_data_message, ranking_summary
-from .state import ViewState
+from dashboard.data import Dataset
+from dashboard.figures.common import MEASURE_LABELS, format_value
+from dashboard.figures.ranking import no_data_message, ranking_summary
+from dashboard.state import ViewState
 
 
 def city_sentence(row: pd.Series | Mapping, offence_label: str) -> str:
@@ -36,7 +36,7 @@ def years_above_national(rows: pd.DataFrame | Mapping[str, list], year: int) -> 
 
 
 def map_summary(dataset: Dataset, state: ViewState) -> str:
-    from .views import _snapshot  # the map's own cached snapshot (views imports no summaries)
+    from dashboard.views import _snapshot  # the map's own cached snapshot (views imports no summaries)
 
     snapshot = _snapshot(dataset, state.year, state.offence).dropna(subset=["ratio"])
     label = dataset.offence_label(state.offence)
@@ -55,7 +55,7 @@ def map_summary(dataset: Dataset, state: ViewState) -> str:
 
 def trends_summary(dataset: Dataset, state: ViewState) -> str:
     """One sentence per city about its latest year with a rate; one pass over the cached series."""
-    from .views import _all_series
+    from dashboard.views import _all_series
 
     label = dataset.offence_label(state.offence)
     if not state.cities:
@@ -93,7 +93,7 @@ def trends_summary(dataset: Dataset, state: ViewState) -> str:
 
 def ranking_summary_text(dataset: Dataset, state: ViewState) -> str:
     """The ranking's summary sentence (as ``views.ranking_view`` words it), without drawing the chart."""
-    from .views import ranked_cities
+    from dashboard.views import ranked_cities
 
     label = dataset.offence_label(state.offence)
     ranked = ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)

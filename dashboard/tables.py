@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
-from .data import Dataset
-from .figures.common import format_value
-from .state import ViewState
+from dashboard.data import Dataset
+from dashboard.figures.common import format_value
+from dashboard.state import ViewState
 
 
 def _table(caption: str, headers: list[str], rows: list[list[str]]) -> html.Table:
@@ -30,7 +30,7 @@ def _cells(row, with_count: bool = True) -> list[str]:
 
 
 def map_table(dataset: Dataset, state: ViewState) -> html.Table:
-    from .views import _snapshot  # the views' caches: no recomputation per request
+    from dashboard.views import _snapshot  # the views' caches: no recomputation per request
 
     snapshot = _snapshot(dataset, state.year, state.offence).sort_values("label")
     label = dataset.offence_label(state.offence)
@@ -46,7 +46,7 @@ def map_table(dataset: Dataset, state: ViewState) -> html.Table:
 
 
 def trends_table(dataset: Dataset, state: ViewState) -> html.Table:
-    from .views import _all_series
+    from dashboard.views import _all_series
 
     series = _all_series(dataset, state.offence)
     series = series[
@@ -62,7 +62,7 @@ def trends_table(dataset: Dataset, state: ViewState) -> html.Table:
 
 
 def ranking_table(dataset: Dataset, state: ViewState) -> html.Table:
-    from .views import ranked_cities
+    from dashboard.views import ranked_cities
 
     ranked = ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)
     label = dataset.offence_label(state.offence)

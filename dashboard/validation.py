@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from .pipeline.schema import OFFENCES, RAPE_DEFINITIONS
+from dashboard.pipeline.schema import OFFENCES, RAPE_DEFINITIONS
 
 GEOID_PATTERN = re.compile(r"^\d{7}$")
 STATEFP_PATTERN = re.compile(r"^\d{2}$")

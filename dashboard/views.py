@@ -12,12 +12,12 @@ from urllib.parse import quote
 import pandas as pd
 from dash import html
 
-from .data import Dataset, city_series, year_snapshot
-from .figures import map as map_fig
-from .figures import ranking as ranking_fig
-from .figures import trends as trends_fig
-from .notes import city_notes, general_notes, national_display
-from .state import highlight_cohorts
+from dashboard.data import Dataset, city_series, year_snapshot
+from dashboard.figures import map as map_fig
+from dashboard.figures import ranking as ranking_fig
+from dashboard.figures import trends as trends_fig
+from dashboard.notes import city_notes, general_notes, national_display
+from dashboard.state import highlight_cohorts
 
 
 def data_url(dataset: Dataset, name: str) -> str:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from .server import create_app
-from .validation import DataFileError
+from dashboard.server import create_app
+from dashboard.validation import DataFileError
 
 APP_LOAD_ERROR = 4  # gunicorn.arbiter.Arbiter.APP_LOAD_ERROR
 

@@ -27,8 +27,7 @@ import pytest
 from dashboard.config import CONFIG_DIR
 from dashboard.data import DATA_FILES, load_dataset
 from dashboard.validation import DataFileError
-
-from .conftest import GEODATA, PROJECT_ROOT
+from tests.conftest import GEODATA, PROJECT_ROOT
 
 CONFIG_FILES = ("offences.csv", "theme.json")
 

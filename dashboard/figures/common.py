@@ -8,7 +8,7 @@ from functools import lru_cache
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..config import CONFIG_DIR, SOURCE_CITATION
+from dashboard.config import CONFIG_DIR, SOURCE_CITATION
 
 MEASURE_LABELS = {
     "rate": "rate per 100,000 residents",

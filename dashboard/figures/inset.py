@@ -10,7 +10,7 @@ import math
 
 import plotly.graph_objects as go
 
-from .common import theme
+from dashboard.figures.common import theme
 
 
 def _positions(geometry: dict):

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from .common import MEASURE_LABELS, apply_base_layout, theme, wrap_title
+from dashboard.figures.common import MEASURE_LABELS, apply_base_layout, theme, wrap_title
 
 RATIO_LOG2_RANGE = 2.0  # colour scale spans 1/4x .. 4x the national rate
 (

@@ -20,8 +20,8 @@ from itertools import pairwise
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import apply_base_layout, theme
-from .map import (
+from dashboard.figures.common import apply_base_layout, theme
+from dashboard.figures.map import (
     HOVER_FALLBACK,
     HOVER_TEMPLATE,
     map_title,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import base_layout, figure_from_spec, format_value, source_annotation, theme
+from dashboard.figures.common import base_layout, figure_from_spec, format_value, source_annotation, theme
 
 FBI_RANKING_CAUTION = (
     "The FBI cautions against ranking: UCR figures are used to rank cities, but such rankings "

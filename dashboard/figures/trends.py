@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .common import MEASURE_LABELS, base_layout, figure_from_spec, format_value, source_annotation, theme
+from dashboard.figures.common import (
+    MEASURE_LABELS,
+    base_layout,
+    figure_from_spec,
+    format_value,
+    source_annotation,
+    theme,
+)
 
 RAPE_DEFINITION_CHANGE_YEAR = 2013
 HORIZONTAL_SPACING = 0.04

@@ -12,9 +12,9 @@ import logging
 import sys
 from pathlib import Path
 
-from ..validation import DataFileError
-from .build import build, write
-from .io import describe
+from dashboard.pipeline.build import build, write
+from dashboard.pipeline.io import describe
+from dashboard.validation import DataFileError
 
 log = logging.getLogger("dashboard.pipeline")
 

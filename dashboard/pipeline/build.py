@@ -25,10 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard import validation
-
-from . import boundaries, coverage
-from .harmonise import apply_breaks, harmonise
-from .io import (
+from dashboard.pipeline import boundaries, coverage
+from dashboard.pipeline.harmonise import apply_breaks, harmonise
+from dashboard.pipeline.io import (
     SourceFileError,
     check_source_csv,
     check_zip,
@@ -38,17 +37,17 @@ from .io import (
     load_source_json,
     write_files_atomic,
 )
-from .names import Place, PlaceMatcher
-from .schema import RAW_CITY_COLUMNS
-from .sources import kaplan, marshall, ucr_data_tool
-from .sources.cius_city import parse_city_tables
-from .sources.cius_county import parse_camden_county
-from .sources.cius_msa import MSA_DIR, parse_msa_tables
-from .sources.kaplan import parse_kaplan_extracts
-from .sources.marshall import parse_marshall
-from .sources.national import _CDE_COLUMNS as CDE_COLUMNS
-from .sources.national import CDE_FILE, build_national_series
-from .sources.ucr_data_tool import parse_ucr_data_tool_cities
+from dashboard.pipeline.names import Place, PlaceMatcher
+from dashboard.pipeline.schema import RAW_CITY_COLUMNS
+from dashboard.pipeline.sources import kaplan, marshall, ucr_data_tool
+from dashboard.pipeline.sources.cius_city import parse_city_tables
+from dashboard.pipeline.sources.cius_county import parse_camden_county
+from dashboard.pipeline.sources.cius_msa import MSA_DIR, parse_msa_tables
+from dashboard.pipeline.sources.kaplan import parse_kaplan_extracts
+from dashboard.pipeline.sources.marshall import parse_marshall
+from dashboard.pipeline.sources.national import _CDE_COLUMNS as CDE_COLUMNS
+from dashboard.pipeline.sources.national import CDE_FILE, build_national_series
+from dashboard.pipeline.sources.ucr_data_tool import parse_ucr_data_tool_cities
 
 log = logging.getLogger(__name__)
 

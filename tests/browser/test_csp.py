@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import screenshot
-from .helpers import wait_for_map
+from tests.browser.conftest import screenshot
+from tests.browser.helpers import wait_for_map
 
 pytestmark = pytest.mark.browser
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dashboard.data import city_series
-
-from .conftest import screenshot
-from .helpers import (
+from tests.browser.conftest import screenshot
+from tests.browser.helpers import (
     graph_data,
     graph_layout_title,
     map_pixel,

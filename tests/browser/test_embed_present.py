@@ -15,8 +15,7 @@ import pytest
 
 from dashboard.embed import embed_snippet, register_embed_routes
 from dashboard.state import parse_query
-
-from .conftest import free_port, screenshot
+from tests.browser.conftest import free_port, screenshot
 
 pytestmark = pytest.mark.browser
 

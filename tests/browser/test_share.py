@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
-from .conftest import screenshot
-from .helpers import graph_layout_title, trend_panel_titles, wait_for_map, wait_for_trends
+from tests.browser.conftest import screenshot
+from tests.browser.helpers import graph_layout_title, trend_panel_titles, wait_for_map, wait_for_trends
 
 pytestmark = pytest.mark.browser
 

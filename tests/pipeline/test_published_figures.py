@@ -12,8 +12,7 @@ import pytest
 
 from dashboard.data import city_series, national_series
 from dashboard.pipeline.schema import OFFENCES
-
-from ..conftest import GEODATA
+from tests.conftest import GEODATA
 
 OFFENCE_ORDER = ("population", *OFFENCES)  # the column order of the tuples below
 CHICAGO, MEMPHIS, JACKSON_TN, HOUSTON, SPRINGFIELD = "1714000", "4748000", "4737640", "4835000", "1772000"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.pipeline.build import build
-
-from ..conftest import GEODATA, SOURCES
+from tests.conftest import GEODATA, SOURCES
 
 pytestmark = pytest.mark.skipif(not SOURCES.is_dir(), reason="raw sources (../shared/sources) not present")
 

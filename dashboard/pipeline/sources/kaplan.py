@@ -37,9 +37,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import check_source_csv, source_errors
-from ..schema import OFFENCES, RAW_CITY_COLUMNS
-from .cius_city import STATE_CODES, parse_city_tables
+from dashboard.pipeline.io import check_source_csv, source_errors
+from dashboard.pipeline.schema import OFFENCES, RAW_CITY_COLUMNS
+from dashboard.pipeline.sources.cius_city import STATE_CODES, parse_city_tables
 
 log = logging.getLogger(__name__)
 

@@ -41,10 +41,10 @@ from pathlib import Path
 import pandas as pd
 import xlrd
 
-from ..io import check_source_csv, read_source_bytes, source_errors
-from ..schema import NATIONAL_COLUMNS, OFFENCES
-from .marshall import parse_marshall_national
-from .ucr_data_tool import parse_ucr_data_tool_national
+from dashboard.pipeline.io import check_source_csv, read_source_bytes, source_errors
+from dashboard.pipeline.schema import NATIONAL_COLUMNS, OFFENCES
+from dashboard.pipeline.sources.marshall import parse_marshall_national
+from dashboard.pipeline.sources.ucr_data_tool import parse_ucr_data_tool_national
 
 log = logging.getLogger(__name__)
 

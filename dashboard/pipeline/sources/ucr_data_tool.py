@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import check_source_csv, source_errors
-from ..schema import OFFENCES, RAW_CITY_COLUMNS
+from dashboard.pipeline.io import check_source_csv, source_errors
+from dashboard.pipeline.schema import OFFENCES, RAW_CITY_COLUMNS
 
 log = logging.getLogger(__name__)
 
