@@ -7,8 +7,8 @@ import logging
 import os
 import sys
 
-from dashboard.server import create_app
-from dashboard.validation import DataFileError
+from dashboard.errors import DataFileError
+from dashboard.serve.app import create_app
 
 
 def main(argv: list[str] | None = None) -> int:

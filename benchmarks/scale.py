@@ -61,7 +61,7 @@ def _place_files(limit: int | None) -> list[Path]:
 def _simplifier():
     """The pipeline's own city simplification (its API: ``simplify_city``, or the older
     ``simplify_for_display`` with a fixed tolerance) and a key that changes whenever the pipeline does."""
-    from dashboard.pipeline import boundaries
+    from dashboard.pipeline.boundaries import simplify as boundaries
 
     key = hashlib.sha256(Path(boundaries.__file__).read_bytes()).hexdigest()[:12]
     if hasattr(boundaries, "simplify_city"):
@@ -169,9 +169,9 @@ def _timed(fn, reps: int, warmup: int = 1) -> tuple[dict, object]:
 
 
 def server_costs(snapshot: pd.DataFrame, collection: dict, version: str, reps: int, warmup: int) -> dict:
-    import dashboard.server  # noqa: F401  (applies the app's plotly JSON engine setting)
-    from dashboard.callbacks import recolour_patch
+    import dashboard.serve.app  # noqa: F401  (applies the app's plotly JSON engine setting)
     from dashboard.figures import map as map_fig
+    from dashboard.web.callbacks import recolour_patch
 
     label = "Violent crime"
     scale_values = snapshot[MEASURE]
@@ -302,9 +302,9 @@ def browser_costs(browser, figure: bytes, geo: bytes, reps: int) -> dict:
 
 # -- trends ---------------------------------------------------------------------------------------
 def trends_costs(dataset, reps: int, warmup: int) -> list[dict]:
-    import dashboard.server  # noqa: F401
-    from dashboard.state import ALL_PROGRAMS, cohort_members
-    from dashboard.views import trends_figure
+    import dashboard.serve.app  # noqa: F401
+    from dashboard.data.state import ALL_PROGRAMS, cohort_members
+    from dashboard.views.trends import trends_figure
 
     psp = cohort_members(dataset, "psp-2017")
     selections = {1: psp[:1], 12: psp, 28: cohort_members(dataset, ALL_PROGRAMS)}
@@ -434,7 +434,8 @@ def interactivity(rows: list[dict]) -> dict:
 
 
 def run(ctx: Context, plot_path: Path | None = None) -> dict:
-    from dashboard.data import load_dataset, year_snapshot
+    from dashboard.data.dataset import load_dataset
+    from dashboard.data.measures import year_snapshot
 
     dataset = load_dataset()
     reps, browser_reps, warmup = ctx.n(40, 1), ctx.n(10, 1), ctx.n(1, 0)

@@ -18,7 +18,7 @@ def geodata_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def dataset():
-    from dashboard.data import load_dataset
+    from dashboard.data.dataset import load_dataset
 
     return load_dataset(GEODATA)
 
@@ -45,8 +45,25 @@ def export_cache_in_a_temporary_folder(tmp_path_factory):
 def uncached_export_client(dataset, renderer):
     """The app with its result cache off, so every export request really renders, on the module's
     own ``renderer`` fixture (each export test module defines one: a warm export browser)."""
-    from dashboard.server import create_app
+    from dashboard.serve.app import create_app
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ATLAS_CACHE", "off")
         yield create_app(dataset).server.test_client()
+
+
+@pytest.fixture
+def change_settings():
+    """Change the process's settings for one test, as a restart with other environment values would;
+    the previous settings come back afterwards."""
+    from dataclasses import replace
+
+    from dashboard.settings import get_settings, use_settings
+
+    previous = get_settings()
+
+    def change(**values):
+        use_settings(replace(previous, **values))
+
+    yield change
+    use_settings(previous)

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.config import CONFIG_DIR
-from dashboard.data import DATA_FILES, load_dataset
-from dashboard.validation import DataFileError
+from dashboard.data.dataset import DATA_FILES, load_dataset
+from dashboard.errors import DataFileError
+from dashboard.settings import CONFIG_DIR
 from tests.conftest import GEODATA, PROJECT_ROOT
 
 CONFIG_FILES = ("offences.csv", "theme.json")

@@ -13,20 +13,25 @@ import time
 
 import pytest
 
-from dashboard import exports
+from dashboard import errors
+from dashboard.data.state import MAX_CITIES, parse_query
 from dashboard.figures import map_static
-from dashboard.state import MAX_CITIES, parse_query
+from dashboard.publish.exports import briefing as export_briefing
+from dashboard.publish.exports import charts as export_charts
+from dashboard.publish.exports import metadata as export_metadata
+from dashboard.publish.exports import renderer as export_renderer
+from dashboard.settings import DEFAULT_BRIEFING_TIMEOUT, DEFAULT_CHART_TIMEOUT, load_settings
 
 QUERY = "?cities=4748000,4737640&offence=murder&from=2010&to=2016"
 
 
 @pytest.fixture(scope="module")
 def renderer():
-    warm = exports.ChartRenderer(tabs=1)
-    previous = exports.set_renderer(warm)
+    warm = export_renderer.ChartRenderer(tabs=1)
+    previous = export_renderer.set_renderer(warm)
     yield warm
     warm.stop()
-    exports.set_renderer(previous)
+    export_renderer.set_renderer(previous)
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +39,15 @@ def client(uncached_export_client):
     return uncached_export_client
 
 
-def _tiny_job(fmt: str = "png") -> exports.RenderJob:
+def _tiny_job(fmt: str = "png") -> export_renderer.RenderJob:
     figure = {"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {}}
-    return exports.RenderJob(figure, fmt, 600, 400, 2 if fmt == "png" else 1)
+    return export_renderer.RenderJob(figure, fmt, 600, 400, 2 if fmt == "png" else 1)
 
 
-def _big_map_job(dataset) -> exports.RenderJob:
+def _big_map_job(dataset) -> export_renderer.RenderJob:
     state = parse_query("?cohort=all-programs", dataset)
-    figure, width, height = exports.chart_figure(dataset, state, "map", 3000, 3000)
-    return exports.RenderJob(figure, "png", width, height, 2)
+    figure, width, height = export_briefing.chart_figure(dataset, state, "map", 3000, 3000)
+    return export_renderer.RenderJob(figure, "png", width, height, 2)
 
 
 def _group_pids(pgid: int, kind: str | None = None) -> list[int]:
@@ -87,14 +92,14 @@ def test_trends_export_refuses_more_cities_than_the_limit(client, dataset) -> No
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert response.mimetype == "text/plain" and len(body) < 200
-    assert f"at most {exports.MAX_CHART_CITIES} cities" in body and "Traceback" not in body
+    assert f"at most {export_charts.MAX_CHART_CITIES} cities" in body and "Traceback" not in body
 
 
 def test_briefing_refuses_a_link_with_more_cities_than_a_view_takes(client, dataset) -> None:
     too_many = ",".join(dataset.cities.index[: MAX_CITIES + 5])
     response = client.get(f"/export/briefing.pdf?cities={too_many}")
     assert response.status_code == 400
-    assert f"at most {exports.MAX_BRIEFING_CITIES} cities" in response.get_data(as_text=True)
+    assert f"at most {export_briefing.MAX_BRIEFING_CITIES} cities" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -111,17 +116,16 @@ def test_size_limits_say_what_is_allowed(client, query: str, words: str) -> None
     assert words in response.get_data(as_text=True)
 
 
-def test_export_timeouts_come_from_the_environment(monkeypatch) -> None:
-    monkeypatch.delenv("ATLAS_EXPORT_TIMEOUT", raising=False)
-    monkeypatch.delenv("ATLAS_BRIEFING_TIMEOUT", raising=False)
-    assert exports.export_timeout() == exports.DEFAULT_CHART_TIMEOUT == 45
-    assert exports.export_timeout("briefing") == exports.DEFAULT_BRIEFING_TIMEOUT
-    monkeypatch.setenv("ATLAS_EXPORT_TIMEOUT", "12.5")
-    monkeypatch.setenv("ATLAS_BRIEFING_TIMEOUT", "90")
-    assert exports.export_timeout() == 12.5 and exports.export_timeout("briefing") == 90
+def test_export_timeouts_come_from_the_environment(change_settings) -> None:
+    defaults = load_settings({})
+    assert defaults.export_timeout == DEFAULT_CHART_TIMEOUT == 45
+    assert defaults.briefing_timeout == DEFAULT_BRIEFING_TIMEOUT == 180
+    custom = load_settings({"ATLAS_EXPORT_TIMEOUT": "12.5", "ATLAS_BRIEFING_TIMEOUT": "90"})
+    assert (custom.export_timeout, custom.briefing_timeout) == (12.5, 90)
     for bad in ("soon", "-1", "0", "99999"):
-        monkeypatch.setenv("ATLAS_EXPORT_TIMEOUT", bad)
-        assert exports.export_timeout() == exports.DEFAULT_CHART_TIMEOUT
+        assert load_settings({"ATLAS_EXPORT_TIMEOUT": bad}).export_timeout == DEFAULT_CHART_TIMEOUT
+    change_settings(export_timeout=12.5, briefing_timeout=90)  # what the renderer reads per export
+    assert export_renderer.export_timeout() == 12.5 and export_renderer.export_timeout("briefing") == 90
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,24 +137,26 @@ def test_a_render_past_the_time_limit_is_stopped_and_the_next_one_works(dataset,
     job = _big_map_job(dataset)
     old_pid, threads = renderer.pid, _kaleido_threads()
     started = time.monotonic()
-    with pytest.raises(exports.ExportTimeout, match=r"longer than 0\.2 s"):
+    with pytest.raises(errors.ExportTimeout, match=r"longer than 0\.2 s"):
         renderer.render(job, timeout=0.2)
     assert time.monotonic() - started < 10  # the caller is released: kill, not a graceful wait
     assert not renderer.is_alive()
     assert not _group_pids(old_pid)  # the whole browser is gone
     assert _kaleido_threads() == threads - 1  # and its event-loop thread ended
-    assert renderer.render(_tiny_job()).startswith(exports.PNG_SIGNATURE)
+    assert renderer.render(_tiny_job()).startswith(export_metadata.PNG_SIGNATURE)
     assert renderer.pid != old_pid
 
 
-def test_the_route_answers_a_plain_error_on_timeout_and_keeps_serving(client, renderer, monkeypatch) -> None:
+def test_the_route_answers_a_plain_error_on_timeout_and_keeps_serving(
+    client, renderer, change_settings
+) -> None:
     renderer.start()
-    monkeypatch.setenv("ATLAS_EXPORT_TIMEOUT", "0.05")
+    change_settings(export_timeout=0.05)
     response = client.get("/export/map.png?cohort=all-programs&width=3000&height=3000")
     assert response.status_code in (503, 504)  # 504 once export_routes maps ExportTimeout
     body = response.get_data(as_text=True)
     assert response.mimetype == "text/plain" and "Traceback" not in body and len(body) < 200
-    monkeypatch.delenv("ATLAS_EXPORT_TIMEOUT")
+    change_settings(export_timeout=DEFAULT_CHART_TIMEOUT)
     assert client.get("/export/ranking.svg" + QUERY).status_code == 200
 
 
@@ -168,7 +174,7 @@ def test_waiting_for_a_busy_renderer_is_bounded_too(renderer) -> None:
     try:
         held.wait(5)
         started = time.monotonic()
-        with pytest.raises(exports.ExportTimeout, match="busy"):
+        with pytest.raises(errors.ExportTimeout, match="busy"):
             renderer.render(_tiny_job(), timeout=0.3)
         assert time.monotonic() - started < 2
     finally:
@@ -176,7 +182,7 @@ def test_waiting_for_a_busy_renderer_is_bounded_too(renderer) -> None:
         holder.join(10)
 
 
-def test_a_briefing_has_its_own_longer_limit(dataset, renderer, monkeypatch) -> None:
+def test_a_briefing_has_its_own_longer_limit(dataset, renderer, monkeypatch, change_settings) -> None:
     seen = []
     real = renderer.render_many
 
@@ -185,9 +191,8 @@ def test_a_briefing_has_its_own_longer_limit(dataset, renderer, monkeypatch) -> 
         return real(jobs, timeout=timeout)
 
     monkeypatch.setattr(renderer, "render_many", spy)
-    monkeypatch.setenv("ATLAS_EXPORT_TIMEOUT", "5")
-    monkeypatch.setenv("ATLAS_BRIEFING_TIMEOUT", "240")
-    exports.briefing_pdf(dataset, parse_query("?cities=4748000&from=2010&to=2015", dataset))
+    change_settings(export_timeout=5.0, briefing_timeout=240.0)
+    export_briefing.briefing_pdf(dataset, parse_query("?cities=4748000&from=2010&to=2015", dataset))
     assert seen == [240.0]
 
 
@@ -212,7 +217,7 @@ def test_a_crashed_tab_between_renders_is_noticed(renderer) -> None:
     while renderer.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not renderer.is_alive()  # Inspector.targetCrashed marked the browser lost
-    assert renderer.render(_tiny_job()).startswith(exports.PNG_SIGNATURE)
+    assert renderer.render(_tiny_job()).startswith(export_metadata.PNG_SIGNATURE)
     assert renderer.starts == starts + 1
 
 
@@ -240,11 +245,11 @@ def test_a_crash_during_a_render_is_retried_transparently(dataset, renderer, mon
     renderer.render(_tiny_job())
     retries, starts = renderer.retries, renderer.starts
     state = parse_query("?cohort=psp-2017", dataset)
-    figure, width, height = exports.chart_figure(dataset, state, "map")  # a second or more to draw
+    figure, width, height = export_briefing.chart_figure(dataset, state, "map")  # a second or more to draw
     killed = _kill_during_waits(renderer, monkeypatch, how, times=1)
     started = time.monotonic()
-    data = renderer.render(exports.RenderJob(figure, "png", width, height, 2))
-    assert killed and data.startswith(exports.PNG_SIGNATURE)
+    data = renderer.render(export_renderer.RenderJob(figure, "png", width, height, 2))
+    assert killed and data.startswith(export_metadata.PNG_SIGNATURE)
     assert renderer.retries == retries + 1 and renderer.starts == starts + 1
     assert time.monotonic() - started < 60
 
@@ -267,8 +272,8 @@ def test_a_second_crash_gives_one_clean_error_and_the_next_export_works(
 
 def test_renders_on_a_reused_tab_are_identical(dataset, renderer) -> None:
     state = parse_query(QUERY, dataset)
-    figure, width, height = exports.chart_figure(dataset, state, "ranking")
-    job = exports.RenderJob(figure, "png", width, height, 2)
+    figure, width, height = export_briefing.chart_figure(dataset, state, "ranking")
+    job = export_renderer.RenderJob(figure, "png", width, height, 2)
     first = renderer.render(job)
     renderer.render(_tiny_job("pdf"))  # something else in between (PDF leaves page styles behind)
     assert renderer.render(job) == first
@@ -284,7 +289,7 @@ def test_a_figure_that_fails_to_build_leaves_the_browser_usable(renderer) -> Non
 
     with pytest.raises(ValueError, match="bad input"):
         renderer.render_many(jobs())
-    assert renderer.render(_tiny_job()).startswith(exports.PNG_SIGNATURE) and renderer.pid == pid
+    assert renderer.render(_tiny_job()).startswith(export_metadata.PNG_SIGNATURE) and renderer.pid == pid
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,10 +22,17 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 
-from dashboard import exports, summaries
-from dashboard.config import SOURCE_CITATION
-from dashboard.data import city_series
-from dashboard.state import parse_query
+from dashboard import errors
+from dashboard.data.measures import city_series
+from dashboard.data.state import parse_query
+from dashboard.figures.common import SOURCE_CITATION
+from dashboard.publish.exports import briefing as export_briefing
+from dashboard.publish.exports import browser as export_browser
+from dashboard.publish.exports import charts as export_charts
+from dashboard.publish.exports import csv as export_csv
+from dashboard.publish.exports import metadata as export_metadata
+from dashboard.publish.exports import renderer as export_renderer
+from dashboard.views import registry
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -38,7 +45,7 @@ QUERY = "?cities=4748000,4737640&offence=murder&from=2010&to=2016"
 
 
 def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
-    assert data[:8] == exports.PNG_SIGNATURE
+    assert data[:8] == export_metadata.PNG_SIGNATURE
     chunks, pos = [], 8
     while pos < len(data):
         (length,) = struct.unpack(">I", data[pos : pos + 4])
@@ -119,11 +126,11 @@ def pdf_text(data: bytes) -> str:
 @pytest.fixture(scope="module")
 def renderer():
     """One warm browser for the module, recording every URL its pages request."""
-    warm = exports.ChartRenderer(tabs=1, record_requests=True)  # one tab starts faster
-    previous = exports.set_renderer(warm)
+    warm = export_renderer.ChartRenderer(tabs=1, record_requests=True)  # one tab starts faster
+    previous = export_renderer.set_renderer(warm)
     yield warm
     warm.stop()
-    exports.set_renderer(previous)
+    export_renderer.set_renderer(previous)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +156,7 @@ def test_csv_rows_are_the_city_series_of_the_view(client, dataset) -> None:
     assert any("Empty cell = not available" in line for line in header)
 
     rows = csv_rows(text)
-    assert list(rows[0]) == list(exports.CSV_COLUMNS)
+    assert list(rows[0]) == list(export_csv.CSV_COLUMNS)
     assert [(r["geoid"], int(r["year"])) for r in rows] == [
         (g, y) for g in ("4748000", "4737640") for y in range(2010, 2017)
     ]
@@ -175,7 +182,7 @@ def test_csv_rows_are_the_city_series_of_the_view(client, dataset) -> None:
 def test_csv_keeps_missing_years_as_empty_rows(dataset) -> None:
     # Birmingham, AL has no violent crime figure for 2010, 2017 and 2019.
     state = parse_query("?cities=0107000&offence=violent_crime&from=2008&to=2019", dataset)
-    rows = csv_rows(exports.view_csv(dataset, state))
+    rows = csv_rows(export_csv.view_csv(dataset, state))
     assert [int(r["year"]) for r in rows] == list(range(2008, 2020))
     gaps = {int(r["year"]): r for r in rows if r["rate_per_100k"] == ""}
     assert {2010, 2017, 2019} <= set(gaps)
@@ -235,38 +242,38 @@ def test_sizes_are_checked_before_rendering(dataset) -> None:
     state = parse_query("", dataset)
     for bad in (599, 3001, 812.5, True):
         with pytest.raises(ValueError, match="width must be a whole number of pixels from 600 to 3000"):
-            exports.render_chart(dataset, state, "trends", "png", width=bad)
+            export_charts.render_chart(dataset, state, "trends", "png", width=bad)
     with pytest.raises(ValueError, match="height must be a whole number of pixels from 400 to 3000"):
-        exports.render_chart(dataset, state, "map", "svg", height=399)
+        export_charts.render_chart(dataset, state, "map", "svg", height=399)
     with pytest.raises(ValueError, match="Unknown chart"):
-        exports.render_chart(dataset, state, "pie", "png")
+        export_charts.render_chart(dataset, state, "pie", "png")
     with pytest.raises(ValueError, match="Unknown format"):
-        exports.render_chart(dataset, state, "map", "jpg")
+        export_charts.render_chart(dataset, state, "map", "jpg")
 
 
 def test_metadata_helpers_round_trip() -> None:
     tiny = zlib.compress(b"\x00\xff\xff\xff")
     png = (
-        exports.PNG_SIGNATURE
-        + exports._png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-        + exports._png_chunk(b"IDAT", tiny)
-        + exports._png_chunk(b"IEND", b"")
+        export_metadata.PNG_SIGNATURE
+        + export_metadata._png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + export_metadata._png_chunk(b"IDAT", tiny)
+        + export_metadata._png_chunk(b"IEND", b"")
     )
-    tagged = exports.png_with_text(png, {"Description": "Rates 1985–2019 × 2"})
+    tagged = export_metadata.png_with_text(png, {"Description": "Rates 1985–2019 × 2"})
     assert png_text(tagged) == {"Description": "Rates 1985-2019 × 2"}
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>'
-    root = ET.fromstring(exports.svg_with_text(svg, "A & B", "x < y"))
+    root = ET.fromstring(export_metadata.svg_with_text(svg, "A & B", "x < y"))
     ns = "{http://www.w3.org/2000/svg}"
     assert root.find(f"{ns}title").text == "A & B" and root.find(f"{ns}desc").text == "x < y"
     assert root.get("role") == "img"
 
 
 def test_the_export_page_loads_nothing_remote() -> None:
-    page = exports._export_page().generate_index()
+    page = export_browser._export_page().generate_index()
     assert "http://" not in page and "https://" not in page and "mathjax" not in page.lower()
-    assert exports.GEO_ASSETS_SCRIPT in page  # plotly.js finds its USA topojson without a fetch
+    assert export_browser.GEO_ASSETS_SCRIPT in page  # plotly.js finds its USA topojson without a fetch
     assert page.index("PlotlyGeoAssets") < page.index("plotly.min.js")
-    assert "--host-resolver-rules=MAP * ~NOTFOUND" in exports.OFFLINE_FLAGS
+    assert "--host-resolver-rules=MAP * ~NOTFOUND" in export_browser.OFFLINE_FLAGS
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,7 +289,7 @@ def test_trends_png_has_twice_the_size_and_alt_text(client, dataset) -> None:
     assert png_size(data) == (1600, 1000)
     text = png_text(data)
     state = parse_query(QUERY, dataset)
-    expected = summaries.chart_summary(dataset, state, "trends").translate(exports._LATIN1_FALLBACKS)
+    expected = registry.chart_summary(dataset, state, "trends").translate(export_metadata._LATIN1_FALLBACKS)
     assert text["Description"] == expected
     assert dataset.version in text["Source"] and SOURCE_TEXT in text["Source"]
 
@@ -295,7 +302,7 @@ def test_ranking_svg_is_xml_with_the_source_line(client, dataset) -> None:
     assert root.tag.endswith("svg")
     ns = "{http://www.w3.org/2000/svg}"
     desc = root.find(f"{ns}desc").text
-    assert desc.startswith(summaries.chart_summary(dataset, parse_query(QUERY, dataset), "ranking"))
+    assert desc.startswith(registry.chart_summary(dataset, parse_query(QUERY, dataset), "ranking"))
     assert root.find(f"{ns}title").text.startswith(dataset.offence_label("murder") + " in 2015")
     text = " ".join(t for t in root.itertext())
     assert SOURCE_TEXT in text and dataset.version in text
@@ -311,7 +318,7 @@ def test_trends_pdf_has_the_source_line_and_summary(client, dataset) -> None:
     text = pdf_text(response.data)
     assert SOURCE_TEXT in text and dataset.version in text
     state = parse_query(QUERY, dataset)
-    assert reader.metadata["/Subject"] == summaries.chart_summary(dataset, state, "trends")
+    assert reader.metadata["/Subject"] == registry.chart_summary(dataset, state, "trends")
     assert "Murder" in reader.metadata["/Title"]
 
 
@@ -326,7 +333,7 @@ def test_map_png_actually_draws_the_map_offline(client, renderer, dataset) -> No
     colours = {tuple(int(v) for v in row) for row in area[::7]}
     assert len(colours) > 60, f"map area looks blank ({len(colours)} colours)"
     assert (area.min(axis=1) < 235).mean() > 0.02
-    requested = [u for u in renderer.requests if not u.startswith(exports.LOCAL_SCHEMES)]
+    requested = [u for u in renderer.requests if not u.startswith(export_browser.LOCAL_SCHEMES)]
     assert renderer.requests and requested == []
 
 
@@ -342,15 +349,15 @@ def test_map_svg_is_vector_shapes_not_a_bitmap(client, renderer, dataset) -> Non
     assert not [i for i in root.iter(f"{ns}image") if "data:image/png" in (i.get("href") or "")]
     text = " ".join(root.itertext())
     assert "No data" in text and "1× (US)" in text and SOURCE_TEXT in text
-    requested = [u for u in renderer.requests if not u.startswith(exports.LOCAL_SCHEMES)]
+    requested = [u for u in renderer.requests if not u.startswith(export_browser.LOCAL_SCHEMES)]
     assert requested == []  # no topojson from cdn.plot.ly
 
 
 def test_map_export_figure_reuses_the_page_colours(dataset) -> None:
-    from dashboard import views
+    from dashboard.views import map as views
 
     state = parse_query("?cohort=psp-2017&year=2015&measure=ratio", dataset)
-    figure = exports.chart_figure(dataset, state, "map")[0]
+    figure = export_briefing.chart_figure(dataset, state, "map")[0]
     layout = figure["layout"]
     assert "map" not in layout and layout["geo"]["visible"] is False
     assert layout["geo"]["projection"]["type"] == "albers usa"
@@ -398,17 +405,17 @@ def test_briefing_has_cover_city_pages_and_sources(client, dataset) -> None:
 
 def test_a_crashed_browser_is_restarted(dataset, renderer) -> None:
     state = parse_query(QUERY, dataset)
-    exports.render_chart(dataset, state, "ranking", "svg")
+    export_charts.render_chart(dataset, state, "ranking", "svg")
     starts = renderer.starts
     os.killpg(renderer.pid, signal.SIGKILL)  # the browser process group this module started
     renderer._kaleido.subprocess.wait(10)
-    data = exports.render_chart(dataset, state, "ranking", "svg")
+    data = export_charts.render_chart(dataset, state, "ranking", "svg")
     assert data.lstrip().startswith(b"<svg") and renderer.starts == starts + 1
 
 
 def test_a_failed_render_answers_503_and_the_next_call_works(client, renderer, monkeypatch) -> None:
     def broken(job):
-        raise exports.ExportError("simulated failure")
+        raise errors.ExportError("simulated failure")
 
     with monkeypatch.context() as patch:
         patch.setattr(renderer, "render", broken)
@@ -416,17 +423,17 @@ def test_a_failed_render_answers_503_and_the_next_call_works(client, renderer, m
     assert response.status_code == 503
     assert response.mimetype == "text/plain" and "try again" in response.get_data(as_text=True)
     # a real failure inside the browser tears it down; the next export starts a fresh one
-    with pytest.raises(exports.ExportError):
-        renderer.render(exports.RenderJob({"data": [], "layout": {}}, "bmp", 400, 400))
+    with pytest.raises(errors.ExportError):
+        renderer.render(export_renderer.RenderJob({"data": [], "layout": {}}, "bmp", 400, 400))
     assert not renderer.is_alive()
     assert client.get("/export/ranking.png" + QUERY).status_code == 200
 
 
 def test_filenames_describe_the_view(dataset) -> None:
     state = parse_query("?cohort=psp-2017&offence=murder&measure=rate&from=1995&to=2019", dataset)
-    assert exports.export_filename(dataset, state, "trends", "png") == (
+    assert export_csv.export_filename(dataset, state, "trends", "png") == (
         "atlas-trends-murder-rate-1995-2019-psp-2017.png"
     )
     one = parse_query("?cities=4748000&year=2012", dataset)
-    assert exports.export_filename(dataset, one, "data", "csv").endswith("memphis-tn.csv")
+    assert export_csv.export_filename(dataset, one, "data", "csv").endswith("memphis-tn.csv")
     assert parse_qs(state.to_query().lstrip("?"))["offence"] == ["murder"]

@@ -11,12 +11,13 @@ import plotly.graph_objects as go
 import pytest
 from plotly.subplots import make_subplots
 
-from dashboard.data import city_series
-from dashboard.figures import ranking as ranking_fig
+from dashboard.data.measures import city_series
+from dashboard.data.notes import city_notes
+from dashboard.data.ranking import streak_above
+from dashboard.data.state import ViewState, cohort_members
 from dashboard.figures import trends as trends_fig
-from dashboard.notes import city_notes
-from dashboard.state import cohort_members
-from dashboard.views import ranking_view, trends_figure
+from dashboard.views.ranking import ranking_figure
+from dashboard.views.trends import trends_figure
 
 
 @pytest.mark.parametrize("panels", [1, 2, 3, 4, 5, 7, 9, 10, 12, 13, 17, 28, 40])
@@ -76,7 +77,8 @@ def test_trends_panels_show_shapes_and_markers(dataset) -> None:
     ("cohort", "year", "threshold"), [("psp-2017", 2015, 1.5), ("all-cities", 1990, 2.0)]
 )
 def test_ranking_spec_is_what_plotly_validates(dataset, cohort, year, threshold) -> None:
-    fig, _children = ranking_view(dataset, cohort, "violent_crime", year, threshold)
+    state = ViewState(cohort=cohort, offence="violent_crime", year=year, threshold=threshold)
+    fig = ranking_figure(dataset, state)
     assert fig.to_plotly_json() == _validated(fig)  # bars: typed arrays, compared by value
 
 
@@ -98,7 +100,7 @@ def _streak_reference(series: pd.DataFrame, year: int, threshold: float) -> pd.S
 def test_vectorised_streaks_match_the_loop(dataset, year: int, threshold: float) -> None:
     series = city_series(dataset, None, "rape")
     pd.testing.assert_series_equal(
-        ranking_fig.streak_above(series, year, threshold), _streak_reference(series, year, threshold)
+        streak_above(series, year, threshold), _streak_reference(series, year, threshold)
     )
 
 

@@ -6,11 +6,14 @@ import math
 
 import pandas as pd
 
-from dashboard.data import city_series, national_for_display, year_snapshot
+from dashboard.data.measures import city_series, national_for_display, year_snapshot
+from dashboard.data.ranking import ranking_frame, streak_above
+from dashboard.data.state import ViewState
 from dashboard.figures import map as map_fig
-from dashboard.figures.ranking import ranking_frame, streak_above
 from dashboard.figures.trends import announcement_x, grid_shape
-from dashboard.views import map_snapshot, ranking_view, trends_figure
+from dashboard.views.map import map_snapshot
+from dashboard.views.ranking import ranking_summary_text, sustained_table
+from dashboard.views.trends import trends_figure
 
 
 def test_map_colours_missing_cities_grey_never_zero(dataset) -> None:
@@ -105,9 +108,10 @@ def test_ranking_highlights_only_the_chosen_cohort(dataset) -> None:
     highlighted = ranked[ranked["highlight"] == "PSP 2017"]
     assert len(highlighted) == 12
     assert ranked["ratio"].is_monotonic_decreasing
-    _fig, (summary, table) = ranking_view(dataset, "psp-2017", "violent_crime", 2015, 1.5)
-    assert "In 2015" in summary.children and str(int(ranked["above"].sum())) in summary.children
-    assert len(table.children[1].children) == 12  # one row per highlighted city, with its streak
+    state = ViewState(cohort="psp-2017", offence="violent_crime", year=2015, threshold=1.5)
+    summary = ranking_summary_text(dataset, state)
+    assert "In 2015" in summary and str(int(ranked["above"].sum())) in summary
+    assert len(sustained_table(dataset, state).rows) == 12  # one row per highlighted city, with its streak
 
 
 def test_national_display_series_uses_what_the_fbi_printed(dataset) -> None:

@@ -18,10 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard import ids
-from dashboard.data import MEASURES
-from dashboard.pipeline.schema import OFFENCES
-from dashboard.security import (
+from dashboard.data.measures import MEASURES
+from dashboard.data.state import MAX_CITIES, cohort_options
+from dashboard.schema import OFFENCES
+from dashboard.serve.app import create_app
+from dashboard.serve.security import (
     CALLBACK_PATH,
     MAX_CALLBACK_BODY,
     MAX_URL_CHARS,
@@ -29,8 +30,7 @@ from dashboard.security import (
     register_security,
     value_rules,
 )
-from dashboard.server import create_app
-from dashboard.state import MAX_CITIES, cohort_options
+from dashboard.web import ids
 
 FUZZ = settings(
     deadline=None,
@@ -41,6 +41,8 @@ TRIED: Counter = Counter()  # requests sent, and how many answered 5xx (reported
 
 # Controls whose callbacks are cheap (no figure or table is built): fuzzed with accepted values.
 SYNC = "..url.search...cohort.value...cities.value...offence.value"
+# Links, summaries, embed code and tables: one callback (it also answers the table toggles).
+SHARE = "..download-csv."
 
 
 @pytest.fixture(scope="module")
@@ -133,12 +135,15 @@ def outputs_of(key: str) -> list[dict] | dict:
 def payload(key: str, spec, values: dict, changed: list[str] | None = None) -> dict:
     inputs = [{"id": c, "property": p, "value": values[(c, p)]} for c, p in spec.inputs]
     names = [f"{c}.{p}" for c, p in spec.inputs]
-    return {
+    body = {
         "output": key,
         "outputs": outputs_of(key),
         "inputs": inputs,
         "changedPropIds": changed if changed is not None else names[:1],
     }
+    if spec.state:  # sent by the page as ``state`` (values read, not listened to)
+        body["state"] = [{"id": c, "property": p, "value": values[(c, p)]} for c, p in spec.state]
+    return body
 
 
 def key_starting(specs, prefix: str) -> str:
@@ -247,10 +252,10 @@ def malformed(specs, dataset) -> list[tuple[str, dict | bytes, int]]:
         ("search not text", with_value((ids.URL, "search"), {"cohort": "x"}), 400),
         ("clickData a list", with_value((ids.MAP, "clickData"), [1, 2]), 400),
         ("clickData a string", with_value((ids.MAP, "clickData"), "points"), 400),
-        ("n_clicks negative", with_value((ids.table_toggle("map"), "n_clicks"), -1, key="..map-table."), 400),
-        ("n_clicks float", with_value((ids.table_toggle("map"), "n_clicks"), 1.5, key="..map-table."), 400),
-        ("n_clicks text", with_value((ids.table_toggle("map"), "n_clicks"), "1", key="..map-table."), 400),
-        ("href unparsable", with_value((ids.URL, "href"), "http://[::1", key="..download-csv."), 400),
+        ("n_clicks negative", with_value((ids.table_toggle("map"), "n_clicks"), -1, key=SHARE), 400),
+        ("n_clicks float", with_value((ids.table_toggle("map"), "n_clicks"), 1.5, key=SHARE), 400),
+        ("n_clicks text", with_value((ids.table_toggle("map"), "n_clicks"), "1", key=SHARE), 400),
+        ("href unparsable", with_value((ids.URL, "href"), "http://[::1", key=SHARE), 400),
     ]
 
 
@@ -387,7 +392,7 @@ def test_accepted_values_never_crash_the_cheap_callbacks(target, data) -> None:
     cheap = sorted(k for k in specs if k.startswith((SYNC, "map.figure")) or "-table." in k)
     key = data.draw(st.sampled_from(cheap), label="callback")
     spec = specs[key]
-    values = {control: data.draw(strategies[control], label=str(control)) for control in spec.inputs}
+    values = {c: data.draw(strategies[c], label=str(c)) for c in (*spec.inputs, *spec.state)}
     names = [f"{c}.{p}" for c, p in spec.inputs]
     changed = data.draw(st.lists(st.sampled_from(names), max_size=3, unique=True), label="changed")
     response = post(client, payload(key, spec, values, changed))

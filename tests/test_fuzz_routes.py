@@ -18,12 +18,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dashboard.data import MEASURES
-from dashboard.pipeline.schema import OFFENCES
-from dashboard.security import register_security
-from dashboard.server import PUBLIC_DATA_FILES, create_app
-from dashboard.standalone import STATIC_FILES
-from dashboard.state import MAX_CITIES, THRESHOLD_RANGE, ViewState, cohort_options, parse_query
+from dashboard.data.measures import MEASURES
+from dashboard.data.state import MAX_CITIES, THRESHOLD_RANGE, ViewState, cohort_options, parse_query
+from dashboard.publish.standalone import STATIC_FILES
+from dashboard.schema import OFFENCES
+from dashboard.serve.app import create_app
+from dashboard.serve.routes import PUBLIC_DATA_FILES
+from dashboard.serve.security import register_security
 
 FUZZ = settings(
     deadline=None,

@@ -11,9 +11,11 @@ import flask
 import pytest
 from dash import Dash, html
 
-from dashboard.security import REFERRER_POLICY, register_security
-from dashboard.server import PUBLIC_DATA_FILES, create_app
-from dashboard.standalone import PAGE_CSP, STATIC_FILES
+from dashboard.publish.standalone import PAGE_CSP, STATIC_FILES
+from dashboard.serve.app import create_app
+from dashboard.serve.routes import PUBLIC_DATA_FILES
+from dashboard.serve.security import REFERRER_POLICY, register_security
+from dashboard.settings import csp_sources, load_settings
 
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S)
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)  # Dash's IE-only <!--[if IE]><script> never runs
@@ -118,8 +120,8 @@ def test_standalone_pages_keep_their_own_strict_csp(client, path: str) -> None:
     assert csp.count("frame-ancestors") == 1
 
 
-def test_embeds_may_be_framed_by_the_configured_origins_only(client, monkeypatch) -> None:
-    monkeypatch.setenv("ATLAS_EMBED_ORIGINS", "https://news.example, bad;value https://*.city.gov")
+def test_embeds_may_be_framed_by_the_configured_origins_only(client, change_settings) -> None:
+    change_settings(embed_origins=csp_sources("https://news.example, bad;value https://*.city.gov"))
     embed = client.get("/embed/trends")
     assert "X-Frame-Options" not in embed.headers
     ancestors = directives(embed.headers["Content-Security-Policy"])["frame-ancestors"]
@@ -127,7 +129,7 @@ def test_embeds_may_be_framed_by_the_configured_origins_only(client, monkeypatch
     page = client.get("/")
     assert page.headers["X-Frame-Options"] == "DENY"
     assert directives(page.headers["Content-Security-Policy"])["frame-ancestors"] == ["'none'"]
-    monkeypatch.delenv("ATLAS_EMBED_ORIGINS")
+    change_settings(embed_origins=load_settings({}).embed_origins)
     assert directives(client.get("/embed/trends").headers["Content-Security-Policy"])["frame-ancestors"] == [
         "*"
     ]
@@ -177,7 +179,7 @@ def bare_app(dataset, static_folder: str | None = None) -> Dash:
 def test_unexpected_errors_answer_a_short_plain_500_and_are_logged(dataset, caplog) -> None:
     app = bare_app(dataset)
     assert not app.server.debug
-    with caplog.at_level(logging.ERROR, logger="dashboard.security"):
+    with caplog.at_level(logging.ERROR, logger="dashboard.serve.security"):
         response = app.server.test_client().get("/boom")
     assert response.status_code == 500
     assert response.mimetype == "text/plain"

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from dashboard import ids
-from dashboard.callbacks import clicked_geoid
-from dashboard.server import create_app
+from dashboard.serve.app import create_app
+from dashboard.web import ids
+from dashboard.web.callbacks import clicked_geoid
 
 RECOLOUR_BUDGET_BYTES = 4096  # gzip, on the wire
 

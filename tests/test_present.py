@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.server import create_app
+from dashboard.serve.app import create_app
 
 
 @pytest.fixture(scope="module")

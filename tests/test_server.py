@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from dashboard.server import create_app
+from dashboard.serve.app import create_app
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_page_is_served_without_external_assets(client) -> None:
 
 
 def test_wsgi_entry_point_serves_the_app() -> None:
-    from dashboard.wsgi import server
+    from dashboard.serve.wsgi import server
 
     response = server.test_client().get("/healthz")
     assert response.status_code == 200 and response.get_json()["status"] == "ok"

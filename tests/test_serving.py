@@ -26,11 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import cache as atlas_cache
-from dashboard import exports, ids
-from dashboard.cache import CACHE_HEADER, WORKER_HEADER, ResultCache
-from dashboard.server import create_app
-from dashboard.state import parse_query
+from dashboard import errors
+from dashboard.data.state import parse_query
+from dashboard.publish.exports import charts as export_charts
+from dashboard.publish.exports import csv as export_csv
+from dashboard.publish.exports import metadata as export_metadata
+from dashboard.serve import cache as atlas_cache
+from dashboard.serve.app import create_app
+from dashboard.serve.cache import CACHE_HEADER, WORKER_HEADER, ResultCache
+from dashboard.web import ids
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 QUERY = "?cities=4748000,4737640&offence=murder&from=2010&to=2016"
@@ -132,24 +136,27 @@ def test_a_new_app_on_the_same_folder_reuses_the_entries(make_client) -> None:
 
 def test_failures_are_not_cached_and_map_to_400_503_500(make_client, monkeypatch, caplog) -> None:
     client = make_client()
-    real = exports.view_csv
+    real = export_csv.view_csv
     for error, status, words in (
-        (ValueError("Bad view: say why."), 400, "Bad view"),
-        (exports.ExportError("browser gone"), 503, "try again"),
+        (errors.RequestError("Bad view: say why."), 400, "Bad view"),
+        (errors.ExportError("browser gone"), 503, "try again"),
         (KeyError("bug"), 500, "server error"),
+        # An internal ValueError is a bug, not a bad request: 500, and its text stays in the log.
+        (ValueError("internal detail 42"), 500, "server error"),
     ):
 
         def broken(*_args, error=error):
             raise error
 
-        monkeypatch.setattr(exports, "view_csv", broken)
-        with caplog.at_level(logging.WARNING, logger="dashboard.export_routes"):
+        monkeypatch.setattr(export_csv, "view_csv", broken)
+        with caplog.at_level(logging.WARNING, logger="dashboard.serve.export_routes"):
             response = client.get("/export/data.csv" + QUERY)
         assert response.status_code == status
         assert response.mimetype == "text/plain" and words in response.get_data(as_text=True)
         assert "Traceback" not in response.get_data(as_text=True)
+        assert "internal detail" not in response.get_data(as_text=True)
     assert any(r.exc_info for r in caplog.records if r.levelno == logging.ERROR)  # the 500 is logged
-    monkeypatch.setattr(exports, "view_csv", real)
+    monkeypatch.setattr(export_csv, "view_csv", real)
     assert client.get("/export/data.csv" + QUERY).headers[CACHE_HEADER] == "miss"
 
 
@@ -168,7 +175,7 @@ def test_cache_off_always_computes(make_client, tmp_path) -> None:
 def test_an_unusable_cache_folder_means_no_cache_not_a_crash(make_client, tmp_path, caplog) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.serve.cache"):
         client = make_client(ATLAS_CACHE_DIR=str(blocker / "cache"))
     assert client.get("/export/data.csv" + QUERY).status_code == 200
     assert any("export cache disabled" in r.getMessage() for r in caplog.records)
@@ -176,12 +183,14 @@ def test_an_unusable_cache_folder_means_no_cache_not_a_crash(make_client, tmp_pa
 
 def test_redis_down_still_answers_and_warns_once(make_client, caplog) -> None:
     client = make_client(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
-    with caplog.at_level(logging.WARNING, logger="dashboard.cache"):
+    with caplog.at_level(logging.WARNING, logger="dashboard.serve.cache"):
         responses = [client.get("/export/data.csv" + QUERY) for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert {r.headers[CACHE_HEADER] for r in responses} == {"miss"}
     assert len({r.data for r in responses}) == 1
-    warnings = [r for r in caplog.records if r.name == "dashboard.cache" and r.levelno == logging.WARNING]
+    warnings = [
+        r for r in caplog.records if r.name == "dashboard.serve.cache" and r.levelno == logging.WARNING
+    ]
     assert len(warnings) == 1 and "uncached" in warnings[0].getMessage()
 
 
@@ -250,8 +259,8 @@ def test_callback_responses_are_gzipped(make_client) -> None:
 
 
 def test_images_are_not_recompressed(make_client, monkeypatch) -> None:
-    png = exports.PNG_SIGNATURE + os.urandom(4000)
-    monkeypatch.setattr(exports, "render_chart", lambda *args, **kwargs: png)
+    png = export_metadata.PNG_SIGNATURE + os.urandom(4000)
+    monkeypatch.setattr(export_charts, "render_chart", lambda *args, **kwargs: png)
     response = make_client().get("/export/trends.png" + QUERY, headers={"Accept-Encoding": "gzip, br, zstd"})
     assert response.status_code == 200 and response.data == png
     assert "Content-Encoding" not in response.headers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.state import ViewState, cohort_members, cohort_options, parse_query
+from dashboard.data.state import ViewState, cohort_members, cohort_options, parse_query
 
 
 def test_default_view_is_the_psp_cohort(dataset) -> None:

@@ -17,7 +17,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, dcc, html
 
-from dashboard.data import MEASURES, load_dataset, year_snapshot
+from dashboard.data.dataset import load_dataset
+from dashboard.data.measures import MEASURES, year_snapshot
 
 try:  # compressed like the atlas, so byte ratios compare gzip with gzip
     from flask_compress import Compress

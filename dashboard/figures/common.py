@@ -8,7 +8,10 @@ from functools import lru_cache
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.config import CONFIG_DIR, SOURCE_CITATION
+from dashboard.settings import CONFIG_DIR
+
+SOURCE_CITATION = "Source: FBI Uniform Crime Reporting; Census TIGER/CB boundaries"
+SOURCE_ANNOTATION = "source"  # the ``name`` of every figure's source-line annotation
 
 MEASURE_LABELS = {
     "rate": "rate per 100,000 residents",
@@ -68,8 +71,10 @@ def base_layout(title: str, height: int) -> dict:
 
 
 def source_annotation(version: str, note: str = "") -> dict:
-    """The source line under the plot, as a plain annotation (exports and embeds look for its text)."""
+    """The source line under the plot, as a plain annotation named ``source`` (exports, embeds and
+    present mode find it by that name)."""
     return {
+        "name": SOURCE_ANNOTATION,
         "text": source_line(version, note),
         "xref": "paper",
         "yref": "paper",
@@ -82,6 +87,11 @@ def source_annotation(version: str, note: str = "") -> dict:
         "font": {"size": 14, "color": "#555555"},
         "align": "left",
     }
+
+
+def is_source_annotation(annotation) -> bool:
+    """True for the source-line annotation of a figure (a dict or a plotly annotation object)."""
+    return annotation.get("name") == SOURCE_ANNOTATION
 
 
 def apply_base_layout(fig: go.Figure, title: str, version: str, height: int, note: str = "") -> go.Figure:

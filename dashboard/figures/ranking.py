@@ -20,67 +20,6 @@ FBI_RANKING_CAUTION = (
 )
 
 
-def streak_above(series: pd.DataFrame, year: int, threshold: float) -> pd.Series:
-    """Years in a row, ending at ``year``, with ratio >= threshold (0 if not above in ``year``).
-
-    A missing year ends a streak: we never assume a gap year was above the threshold.
-    Vectorised (this runs on every ranking change): a city x years-back grid of "at or above",
-    and each city's streak is the length of its leading run of True.
-    """
-    years = series["year"].to_numpy()
-    upto = years <= year
-    codes, names = pd.factorize(series["geoid"])
-    upto &= codes >= 0
-    if not upto.any():
-        return pd.Series({}, name="streak", dtype=int)
-    above = upto & (series["ratio"].to_numpy(dtype=float, na_value=np.nan) >= threshold)  # NaN: never
-    grid = np.zeros((len(names), year - int(years[upto].min()) + 1), dtype=bool)
-    grid[codes[above], year - years[above]] = True  # column k: k years before ``year``
-    runs = np.where(grid.all(axis=1), grid.shape[1], grid.argmin(axis=1))
-    labels = names.tolist()
-    shown = sorted((labels[c], int(runs[c])) for c in np.unique(codes[upto]).tolist())
-    return pd.Series(dict(shown), name="streak", dtype=int)
-
-
-def ranking_frame(
-    series: pd.DataFrame, cities: pd.DataFrame, year: int, threshold: float, highlight_cohorts: list[str]
-) -> pd.DataFrame:
-    """Cities with a ratio in ``year``, sorted high to low, with cohort highlight and streak."""
-    ranked = series[((series["year"] == year) & series["ratio"].notna()).to_numpy(dtype=bool)]
-    geoids = ranked["geoid"]
-    cohorts = geoids.map(cities["cohort"]).fillna("")
-    ranked = ranked.assign(
-        streak=geoids.map(streak_above(series, year, threshold)).fillna(0).astype(int),
-        cohort=cohorts,
-        highlight=[
-            next((c for c in cohort.split("; ") if c in highlight_cohorts), "other")
-            for cohort in cohorts.tolist()
-        ],
-        above=ranked["ratio"] >= threshold,
-    )
-    ranked = ranked.sort_values(["ratio", "label"], ascending=[False, True]).reset_index(drop=True)
-    ranked["rank"] = ranked.index + 1
-    return ranked
-
-
-def no_data_message(offence_label: str, year: int) -> str:
-    """What the ranking says when no city has a figure for the year (chart and summary alike)."""
-    return f"No city has {offence_label.lower()} data for {year}."
-
-
-def ranking_summary(ranked: pd.DataFrame, threshold: float, year: int, offence_label: str) -> str:
-    above = ranked["above"].to_numpy(dtype=bool)
-    highlighted = ranked["highlight"].to_numpy() != "other"
-    chosen = int((above & highlighted).sum())
-    missed = int(highlighted.sum()) - chosen
-    n_above = int(above.sum())
-    return (
-        f"In {year}, {n_above} of {len(ranked)} cities had a {offence_label.lower()} rate at least "
-        f"{threshold:g}× the national rate: {chosen} of them are in the highlighted program cohort(s), "
-        f"{n_above - chosen} are not. {missed} highlighted program cities were below {threshold:g}×."
-    )
-
-
 def ranking_spec(
     ranked: pd.DataFrame, *, year: int, threshold: float, offence_label: str, version: str, height: int = 520
 ) -> dict:

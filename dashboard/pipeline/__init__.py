@@ -1,0 +1,1 @@
+"""The build-time data pipeline: raw sources -> harmonised, checked contract files in geodata/."""

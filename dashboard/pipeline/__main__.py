@@ -12,9 +12,9 @@ import logging
 import sys
 from pathlib import Path
 
+from dashboard.errors import DataFileError
 from dashboard.pipeline.build import build, write
 from dashboard.pipeline.io import describe
-from dashboard.validation import DataFileError
 
 log = logging.getLogger("dashboard.pipeline")
 

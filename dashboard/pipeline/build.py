@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import validation
+from dashboard.data import validate as validation
 from dashboard.pipeline import boundaries, coverage
 from dashboard.pipeline.harmonise import apply_breaks, harmonise
 from dashboard.pipeline.io import (
@@ -38,7 +38,6 @@ from dashboard.pipeline.io import (
     write_files_atomic,
 )
 from dashboard.pipeline.names import Place, PlaceMatcher
-from dashboard.pipeline.schema import RAW_CITY_COLUMNS
 from dashboard.pipeline.sources import kaplan, marshall, ucr_data_tool
 from dashboard.pipeline.sources.cius_city import parse_city_tables
 from dashboard.pipeline.sources.cius_county import parse_camden_county
@@ -48,6 +47,7 @@ from dashboard.pipeline.sources.marshall import parse_marshall
 from dashboard.pipeline.sources.national import _CDE_COLUMNS as CDE_COLUMNS
 from dashboard.pipeline.sources.national import CDE_FILE, build_national_series
 from dashboard.pipeline.sources.ucr_data_tool import parse_ucr_data_tool_cities
+from dashboard.schema import RAW_CITY_COLUMNS
 
 log = logging.getLogger(__name__)
 

@@ -2,42 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pandas as pd
 
-
-def year_ranges(years: Iterable[int]) -> str:
-    """Compress years into ranges: [1985, 1986, 1987, 1990] -> "1985-1987, 1990"."""
-    ordered = sorted(set(int(y) for y in years))
-    if not ordered:
-        return "none"
-    spans: list[str] = []
-    start = prev = ordered[0]
-    for year in [*ordered[1:], None]:
-        if year is not None and year == prev + 1:
-            prev = year
-            continue
-        spans.append(str(start) if start == prev else f"{start}-{prev}")
-        if year is not None:
-            start = prev = year
-    return ", ".join(spans)
-
-
-_KIND_WORDS = (
-    ("(MSA)", "CIUS metro-area tables"),
-    ("Table 10", "CIUS county table"),
-    ("Table", "CIUS city tables"),
-    ("Kaplan", "raw Return A extract"),
-    ("UCR Data Tool", "UCR Data Tool"),
-    ("Marshall", "Marshall Project"),
-)
-
-
-def source_kind_label(source: str) -> str:
-    """The kind of a row's primary source: "FBI CIUS 2006 Table 6 (MSA)" -> "CIUS metro-area tables"."""
-    primary = str(source).split(" + ")[0]
-    return next((name for word, name in _KIND_WORDS if word in primary), primary)
+from dashboard.schema import source_kind_label, year_ranges
 
 
 def _primary_kinds(sources: pd.Series) -> str:

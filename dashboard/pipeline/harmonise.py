@@ -13,7 +13,7 @@ import logging
 
 import pandas as pd
 
-from dashboard.pipeline.schema import OFFENCES, SOURCE_KINDS
+from dashboard.schema import OFFENCES, SOURCE_KINDS
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.validation import DataFileError
+from dashboard.errors import DataFileError
 
 
 class SourceFileError(DataFileError):

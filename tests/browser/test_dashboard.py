@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.data import city_series
+from dashboard.data.measures import city_series
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import (
     graph_data,

@@ -13,8 +13,9 @@ from pathlib import Path
 import flask
 import pytest
 
-from dashboard.embed import embed_snippet, register_embed_routes
-from dashboard.state import parse_query
+from dashboard.data.state import parse_query
+from dashboard.publish.embed import embed_snippet, register_embed_routes
+from dashboard.settings import load_settings
 from tests.browser.conftest import free_port, screenshot
 
 pytestmark = pytest.mark.browser
@@ -203,14 +204,15 @@ def test_frame_headers_and_unknown_chart(server_url) -> None:
     assert "map, trends, ranking" in error.value.read().decode("utf-8")
 
 
-def test_embed_origins_come_from_the_environment(monkeypatch, dataset) -> None:
+def test_embed_origins_come_from_the_environment(change_settings, dataset) -> None:
     app = flask.Flask(__name__)
     register_embed_routes(app, dataset)
     client = app.test_client()
-    monkeypatch.setenv("ATLAS_EMBED_ORIGINS", "https://news.example, bad;value https://*.city.gov")
+    env = {"ATLAS_EMBED_ORIGINS": "https://news.example, bad;value https://*.city.gov"}
+    change_settings(embed_origins=load_settings(env).embed_origins)
     csp = client.get("/embed/ranking").headers["Content-Security-Policy"]
     assert csp.endswith("; frame-ancestors https://news.example https://*.city.gov")
-    monkeypatch.delenv("ATLAS_EMBED_ORIGINS")
+    change_settings(embed_origins=load_settings({}).embed_origins)
     assert client.get("/embed/ranking").headers["Content-Security-Policy"].endswith("frame-ancestors *")
     elsewhere = client.get("/no-such-page")
     assert elsewhere.headers["X-Frame-Options"] == "DENY"

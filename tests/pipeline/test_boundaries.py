@@ -13,26 +13,26 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 
-from dashboard.pipeline import boundaries as b
+from dashboard.pipeline.boundaries import assemble, census, simplify
 from dashboard.pipeline.io import geojson_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SOURCES = PROJECT_ROOT.parent / "shared" / "sources"
 GEODATA = PROJECT_ROOT / "geodata"
 PROGRAMS_CSV = GEODATA / "programs.csv"
-PEP = SOURCES / b.PEP_CSV
+PEP = SOURCES / census.PEP_CSV
 
 pytestmark = pytest.mark.skipif(not SOURCES.is_dir(), reason="raw sources (../shared/sources) not present")
 
 
 @pytest.fixture(scope="module")
 def universe() -> list[str]:
-    return b.universe_geoids(SOURCES, PROGRAMS_CSV)
+    return assemble.universe_geoids(SOURCES, PROGRAMS_CSV)
 
 
 @pytest.fixture(scope="module")
 def cities(universe: list[str]) -> dict:
-    return b.build_cities(SOURCES, universe)
+    return assemble.build_cities(SOURCES, universe)
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +42,11 @@ def by_geoid(cities: dict) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def states() -> dict:
-    return b.build_states(SOURCES)
+    return assemble.build_states(SOURCES)
 
 
-def _area_km2(geoms: list, crs: str = b.DISPLAY_CRS) -> list[float]:
-    return list(gpd.GeoSeries(geoms, crs=crs).to_crs(b.EQUAL_AREA_CRS).area / 1e6)
+def _area_km2(geoms: list, crs: str = simplify.DISPLAY_CRS) -> list[float]:
+    return list(gpd.GeoSeries(geoms, crs=crs).to_crs(simplify.EQUAL_AREA_CRS).area / 1e6)
 
 
 def _polygons(geom) -> list[Polygon]:
@@ -76,25 +76,27 @@ def test_every_requested_geoid_once_sorted(cities: dict, universe: list[str]) ->
 
 def test_all_from_cb2015(cities: dict) -> None:
     sources = {f["properties"]["boundary_source"] for f in cities["features"]}
-    assert sources == {b.BOUNDARY_SOURCE_CB}
+    assert sources == {simplify.BOUNDARY_SOURCE_CB}
     assert {f["properties"]["boundary_vintage"] for f in cities["features"]} == {2015}
 
 
 def test_bad_geoid_rejected() -> None:
     with pytest.raises(ValueError, match="7-digit"):
-        b.build_cities(SOURCES, ["1714000", "17140"])
+        assemble.build_cities(SOURCES, ["1714000", "17140"])
 
 
 def test_tiger_fallback_when_missing_from_cb() -> None:
-    tiger = b.read_tiger_places(SOURCES)
-    cb = b.read_cb2015_places(SOURCES, ["1714000", "4835000"])
+    tiger = census.read_tiger_places(SOURCES)
+    cb = census.read_cb2015_places(SOURCES, ["1714000", "4835000"])
     cb_without_chicago = cb[cb["GEOID"] != "1714000"]
-    chosen = b.select_display_geometry(["4835000", "1714000"], cb_without_chicago, tiger).set_index("geoid")
-    assert chosen.loc["1714000", "boundary_source"] == b.BOUNDARY_SOURCE_TIGER
+    chosen = simplify.select_display_geometry(["4835000", "1714000"], cb_without_chicago, tiger).set_index(
+        "geoid"
+    )
+    assert chosen.loc["1714000", "boundary_source"] == simplify.BOUNDARY_SOURCE_TIGER
     assert chosen.loc["1714000", "boundary_vintage"] == 2019
-    assert chosen.loc["4835000", "boundary_source"] == b.BOUNDARY_SOURCE_CB
+    assert chosen.loc["4835000", "boundary_source"] == simplify.BOUNDARY_SOURCE_CB
     with pytest.raises(ValueError, match="no boundary"):
-        b.select_display_geometry(["9999999"], cb, tiger)
+        simplify.select_display_geometry(["9999999"], cb, tiger)
 
 
 def test_jackson_tn_and_ms_are_distinct(by_geoid: dict) -> None:
@@ -116,7 +118,7 @@ def test_display_names(by_geoid: dict) -> None:
     for geoid, (name, census_name, label) in expected.items():
         p = by_geoid[geoid]["properties"]
         assert (p["name"], p["census_name"], p["label"]) == (name, census_name, label)
-    assert set(b.DISPLAY_NAMES) <= set(by_geoid)
+    assert set(census.DISPLAY_NAMES) <= set(by_geoid)
 
 
 # --- geometry -------------------------------------------------------------------------------------------
@@ -140,13 +142,13 @@ def test_coordinates_rounded(cities: dict) -> None:
     """Every city sits on the 0.0001 deg grid; most (tolerance >= 200 m) on the 0.001 deg grid."""
     per_feature = [shapely.get_coordinates(shape(f["geometry"])) for f in cities["features"]]
     coords = shapely.get_coordinates([shape(f["geometry"]) for f in cities["features"]])
-    assert _on_grid(coords, b.CITY_FINE_GRID_DEG)
-    assert sum(_on_grid(c, b.CITY_COARSE_GRID_DEG) for c in per_feature) > 0.9 * len(per_feature)
+    assert _on_grid(coords, simplify.CITY_FINE_GRID_DEG)
+    assert sum(_on_grid(c, simplify.CITY_COARSE_GRID_DEG) for c in per_feature) > 0.9 * len(per_feature)
     assert ((coords[:, 0] > -180) & (coords[:, 0] < -60) & (coords[:, 1] > 15) & (coords[:, 1] < 72)).all()
 
 
 def test_shoreline_clipped(by_geoid: dict) -> None:
-    tiger = b.read_tiger_places(SOURCES).set_index("GEOID")
+    tiger = census.read_tiger_places(SOURCES).set_index("GEOID")
     limits = {"3611000": 115, "0660620": 90, "0653000": 160}  # Buffalo, Richmond CA, Oakland (km²)
     for geoid, limit in limits.items():
         area = _area_km2([shape(by_geoid[geoid]["geometry"])])[0]
@@ -155,13 +157,13 @@ def test_shoreline_clipped(by_geoid: dict) -> None:
 
 
 def test_simplified_area_within_documented_tolerance(cities: dict, universe: list[str]) -> None:
-    cb = b.read_cb2015_places(SOURCES, universe).set_index("GEOID")
+    cb = census.read_cb2015_places(SOURCES, universe).set_index("GEOID")
     ids = [f["id"] for f in cities["features"]]
     simplified = _area_km2([shape(f["geometry"]) for f in cities["features"]])
-    original = _area_km2(list(cb.loc[ids].geometry), crs=b.SOURCE_CRS)
+    original = _area_km2(list(cb.loc[ids].geometry), crs=census.SOURCE_CRS)
     changes = [abs(s / o - 1) for s, o in zip(simplified, original, strict=True)]
-    assert b.CITY_MAX_AREA_CHANGE == 0.01  # the bound SOURCES.md states
-    assert max(changes) <= b.CITY_MAX_AREA_CHANGE + 1e-9
+    assert simplify.CITY_MAX_AREA_CHANGE == 0.01  # the bound SOURCES.md states
+    assert max(changes) <= simplify.CITY_MAX_AREA_CHANGE + 1e-9
     assert sum(changes) / len(changes) < 0.005  # mean 0.45% when measured
 
 
@@ -184,27 +186,29 @@ def test_drop_small_rings() -> None:
     """Holes and islands under the limit go (areas reported); the largest part always stays."""
     main = Polygon(_square(-90, 35, 100), [_square(-89.99, 35.01, 1), _square(-89.97, 35.01, 5)])
     island = Polygon(_square(-89.8, 35, 1))
-    out, holes, parts = b._drop_small_rings(MultiPolygon([main, island]), 0.02, 0.02)
+    out, holes, parts = simplify._drop_small_rings(MultiPolygon([main, island]), 0.02, 0.02)
     assert isinstance(out, Polygon) and len(out.interiors) == 1  # the 5 x 5 hole (~0.25 km2) stays
     assert len(holes) == 1 and 0.005 < holes[0] < 0.02
     assert len(parts) == 1 and 0.005 < parts[0] < 0.02
-    alone, _, parts = b._drop_small_rings(island, 0.02, 0.02)
+    alone, _, parts = simplify._drop_small_rings(island, 0.02, 0.02)
     assert alone.equals(island) and parts == []
 
 
 @pytest.mark.parametrize("geoid", ["0107000", "3611000", "4835000"])  # Birmingham (holes), Buffalo, Houston
 def test_simplify_city_follows_its_rules(geoid: str) -> None:
-    raw = b.read_cb2015_places(SOURCES, [geoid]).to_crs(b.DISPLAY_CRS).geometry.iloc[0]
-    city = b.simplify_city(raw, geoid)
-    area = b.equal_area_km2(raw)
-    assert city.tolerance_m in b.CITY_TOLERANCE_STEPS_M
-    assert city.tolerance_m <= min(b.CITY_MAX_TOLERANCE_M, b.CITY_TOLERANCE_PER_SIZE * area**0.5 * 1000)
-    assert abs(city.area_change) <= b.CITY_MAX_AREA_CHANGE
-    assert city.area_change == pytest.approx(b.equal_area_km2(city.geometry) / area - 1)
+    raw = census.read_cb2015_places(SOURCES, [geoid]).to_crs(simplify.DISPLAY_CRS).geometry.iloc[0]
+    city = simplify.simplify_city(raw, geoid)
+    area = simplify.equal_area_km2(raw)
+    assert city.tolerance_m in simplify.CITY_TOLERANCE_STEPS_M
+    assert city.tolerance_m <= min(
+        simplify.CITY_MAX_TOLERANCE_M, simplify.CITY_TOLERANCE_PER_SIZE * area**0.5 * 1000
+    )
+    assert abs(city.area_change) <= simplify.CITY_MAX_AREA_CHANGE
+    assert city.area_change == pytest.approx(simplify.equal_area_km2(city.geometry) / area - 1)
     assert city.geometry.is_valid
     assert _on_grid(shapely.get_coordinates(city.geometry), city.grid_deg)
-    assert all(a < b.CITY_MIN_HOLE_KM2 for a in city.dropped_holes_km2)
-    assert all(a < b.CITY_MIN_PART_KM2 for a in city.dropped_parts_km2)
+    assert all(a < simplify.CITY_MIN_HOLE_KM2 for a in city.dropped_holes_km2)
+    assert all(a < simplify.CITY_MIN_PART_KM2 for a in city.dropped_parts_km2)
     assert shapely.get_num_coordinates(city.geometry) < shapely.get_num_coordinates(raw)
 
 
@@ -212,7 +216,7 @@ def test_representative_point_inside(cities: dict) -> None:
     for f in cities["features"]:
         p = f["properties"]
         assert shape(f["geometry"]).contains(Point(p["lon"], p["lat"])), f["id"]
-        decimals = b.CITY_MARKER_DECIMALS
+        decimals = assemble.CITY_MARKER_DECIMALS
         assert round(p["lon"], decimals) == p["lon"] and round(p["lat"], decimals) == p["lat"]
 
 
@@ -223,10 +227,10 @@ def test_land_area_from_tiger_2019(by_geoid: dict) -> None:
     assert by_geoid["1714000"]["properties"]["land_km2"] == pytest.approx(588.9, abs=0.05)
     assert by_geoid["4835000"]["properties"]["land_km2"] == pytest.approx(1658.1, abs=0.05)
     assert by_geoid["0660620"]["properties"]["water_km2"] == pytest.approx(58.2, abs=0.05)
-    assert by_geoid["1714000"]["properties"]["area_source"] == b.AREA_SOURCE_TIGER
+    assert by_geoid["1714000"]["properties"]["area_source"] == assemble.AREA_SOURCE_TIGER
     # Burbank CA and Mesquite TX have only CB 2015 attributes in the sources.
-    assert by_geoid["0608954"]["properties"]["area_source"] == b.AREA_SOURCE_CB
-    assert by_geoid["4847892"]["properties"]["area_source"] == b.AREA_SOURCE_CB
+    assert by_geoid["0608954"]["properties"]["area_source"] == assemble.AREA_SOURCE_CB
+    assert by_geoid["4847892"]["properties"]["area_source"] == assemble.AREA_SOURCE_CB
 
 
 def test_population_equals_pep_cell(by_geoid: dict) -> None:
@@ -242,7 +246,7 @@ def test_population_equals_pep_cell(by_geoid: dict) -> None:
         p = by_geoid[geoid]["properties"]
         assert p["population"] == _pep_cell(area), geoid
         assert p["population_year"] == 2019
-        assert p["population_source"] == b.POPULATION_SOURCE
+        assert p["population_source"] == assemble.POPULATION_SOURCE
 
 
 def test_population_agrees_with_independent_join(by_geoid: dict) -> None:
@@ -260,7 +264,7 @@ def test_population_null_outside_pep_table(by_geoid: dict) -> None:
 
 
 def test_pep_parser() -> None:
-    pep = b.read_pep_2019(SOURCES)
+    pep = census.read_pep_2019(SOURCES)
     assert len(pep) == 788
     ranks = pep["rank_2019"].tolist()
     assert ranks[0] == 1 and ranks == sorted(ranks) and ranks[-1] == 788  # ties share a rank
@@ -285,12 +289,12 @@ def test_pep_match_is_exact(caplog: pytest.LogCaptureFixture) -> None:
             "namelsad": ["Jackson city", "Jacksonville city", "Jacksonville city", "Jackson town"],
         }
     )
-    with caplog.at_level(logging.WARNING, logger=b.__name__):
-        got = b.match_pep_population(places, pep)
+    with caplog.at_level(logging.WARNING, logger=census.__name__):
+        got = census.match_pep_population(places, pep)
     assert got == {"4737640": 67191, "1235000": 911507}
     assert "0136448" in caplog.text and "4700001" in caplog.text
     with pytest.raises(ValueError, match="ambiguous"):
-        b.match_pep_population(pd.concat([places, places.iloc[:1].assign(geoid="4799999")]), pep)
+        census.match_pep_population(pd.concat([places, places.iloc[:1].assign(geoid="4799999")]), pep)
 
 
 # --- states and output ----------------------------------------------------------------------------------
@@ -312,6 +316,6 @@ def test_states(states: dict) -> None:
 
 def test_write_is_deterministic(tmp_path: Path, universe: list[str], cities: dict, states: dict) -> None:
     """A second, independent build (via the writer) gives the same bytes as the fixture's build."""
-    b.write_boundaries(SOURCES, tmp_path, universe)
+    assemble.write_boundaries(SOURCES, tmp_path, universe)
     for name, built in (("cities.geojson", cities), ("states.geojson", states)):
         assert (tmp_path / name).read_bytes() == geojson_text(built).encode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.pipeline.harmonise import apply_breaks, harmonise
-from dashboard.pipeline.schema import OFFENCES, RAW_CITY_COLUMNS
+from dashboard.schema import OFFENCES, RAW_CITY_COLUMNS
 
 
 def raw_row(**values) -> dict:

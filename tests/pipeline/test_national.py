@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.pipeline.schema import NATIONAL_COLUMNS, OFFENCES
 from dashboard.pipeline.sources.national import build_national_series, cross_check_marshall
+from dashboard.schema import NATIONAL_COLUMNS, OFFENCES
 
 SOURCES = Path(__file__).resolve().parents[2].parent / "shared" / "sources"
 pytestmark = pytest.mark.skipif(not SOURCES.is_dir(), reason="raw sources not available")

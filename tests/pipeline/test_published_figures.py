@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard.data import city_series, national_series
-from dashboard.pipeline.schema import OFFENCES
+from dashboard.data.measures import city_series, national_series
+from dashboard.schema import OFFENCES
 from tests.conftest import GEODATA
 
 OFFENCE_ORDER = ("population", *OFFENCES)  # the column order of the tuples below

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.errors import DataFileError
 from dashboard.pipeline.build import build, check_boundary_sources
 from dashboard.pipeline.io import SourceFileError, check_source_csv, write_files_atomic
 from dashboard.pipeline.sources.kaplan import parse_kaplan_extracts
-from dashboard.validation import DataFileError
 from tests.conftest import GEODATA, PROJECT_ROOT, SOURCES
 
 pytestmark = pytest.mark.skipif(not SOURCES.is_dir(), reason="raw sources (../shared/sources) not present")

@@ -13,13 +13,14 @@ import pandas as pd
 import pytest
 import xlrd
 
-from dashboard.pipeline.schema import OFFENCES, RAPE_DEFINITIONS, RAW_CITY_COLUMNS, SOURCE_KINDS
+from dashboard.schema import OFFENCES, RAPE_DEFINITIONS, RAW_CITY_COLUMNS, SOURCE_KINDS
 
 SOURCES = Path(__file__).resolve().parents[2].parent / "shared" / "sources"
 if not SOURCES.is_dir():
     pytest.skip(f"raw sources not present at {SOURCES}", allow_module_level=True)
 
-from dashboard.pipeline.sources.cius_city import parse_city_tables, parse_count, split_marks  # noqa: E402
+from dashboard.pipeline.sources.cius_city import parse_city_tables  # noqa: E402
+from dashboard.pipeline.sources.cius_common import parse_count, split_marks  # noqa: E402
 from dashboard.pipeline.sources.cius_county import parse_camden_county  # noqa: E402
 from dashboard.pipeline.sources.cius_msa import area_states, parse_msa_tables  # noqa: E402
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.pipeline.schema import OFFENCES, RAW_CITY_COLUMNS, SOURCE_KINDS
 from dashboard.pipeline.sources.kaplan import parse_kaplan_extracts
 from dashboard.pipeline.sources.marshall import parse_marshall
 from dashboard.pipeline.sources.ucr_data_tool import counts_from_rates, parse_ucr_data_tool_cities
+from dashboard.schema import OFFENCES, RAW_CITY_COLUMNS, SOURCE_KINDS
 
 SOURCES = Path(__file__).resolve().parents[2].parent / "shared" / "sources"
 pytestmark = pytest.mark.skipif(not SOURCES.is_dir(), reason="raw sources not available")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.pipeline.io import source_errors
-from dashboard.pipeline.sources.cius_city import (
+from dashboard.pipeline.sources.cius_common import (
     COUNT_COLUMNS,
     clean_label,
     detect_columns,

@@ -32,15 +32,14 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.pipeline.io import check_source_csv, source_errors
-from dashboard.pipeline.sources.cius_city import (
+from dashboard.pipeline.sources.cius_city import USPS_CODES, parse_city_tables
+from dashboard.pipeline.sources.cius_common import (
     COUNT_COLUMNS,
     REVISED_ONLY_FROM,
     REVISED_RAPE_FROM,
-    USPS_CODES,
     clean_label,
     detect_columns,
     finish_frame,
-    parse_city_tables,
     parse_count,
     read_footnotes,
     require_columns,

@@ -38,8 +38,9 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.pipeline.io import check_source_csv, source_errors
-from dashboard.pipeline.schema import OFFENCES, RAW_CITY_COLUMNS
-from dashboard.pipeline.sources.cius_city import STATE_CODES, parse_city_tables
+from dashboard.pipeline.sources.cius_city import parse_city_tables
+from dashboard.pipeline.sources.cius_common import STATE_CODES
+from dashboard.schema import OFFENCES, RAW_CITY_COLUMNS
 
 log = logging.getLogger(__name__)
 

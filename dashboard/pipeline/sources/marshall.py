@@ -19,13 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.pipeline.io import check_source_csv, source_errors
-from dashboard.pipeline.schema import OFFENCES, RAW_CITY_COLUMNS
 from dashboard.pipeline.sources.kaplan import (
     STATE_USPS,
     city_key,
     cius_city_rape_definitions,
     rape_definition_for,
 )
+from dashboard.schema import OFFENCES, RAW_CITY_COLUMNS
 
 log = logging.getLogger(__name__)
 

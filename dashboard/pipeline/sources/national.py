@@ -42,9 +42,9 @@ import pandas as pd
 import xlrd
 
 from dashboard.pipeline.io import check_source_csv, read_source_bytes, source_errors
-from dashboard.pipeline.schema import NATIONAL_COLUMNS, OFFENCES
 from dashboard.pipeline.sources.marshall import parse_marshall_national
 from dashboard.pipeline.sources.ucr_data_tool import parse_ucr_data_tool_national
+from dashboard.schema import NATIONAL_COLUMNS, OFFENCES
 
 log = logging.getLogger(__name__)
 

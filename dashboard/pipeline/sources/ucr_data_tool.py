@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.pipeline.io import check_source_csv, source_errors
-from dashboard.pipeline.schema import OFFENCES, RAW_CITY_COLUMNS
+from dashboard.schema import OFFENCES, RAW_CITY_COLUMNS
 
 log = logging.getLogger(__name__)
 

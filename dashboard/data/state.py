@@ -1,0 +1,152 @@
+"""The view state and its query-string form (``?cities=...&offence=...``): a public contract.
+
+Parameters: cities (comma-separated 7-digit GEOIDs), cohort, offence, measure
+(rate|ratio|count), year, from, to, threshold. Unknown or invalid values never crash:
+they are dropped and a notice says what was ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qs, urlencode
+
+from dashboard.data.dataset import Dataset
+from dashboard.data.measures import MEASURES
+from dashboard.schema import OFFENCES
+
+DEFAULT_RANKING_YEAR = 2015  # latest FBI data published when PSP was announced (June 2017)
+DEFAULT_THRESHOLD = 1.5
+
+ALL_PROGRAMS = "all-programs"
+ALL_CITIES = "all-cities"
+DEFAULT_COHORT = "psp-2017"
+THRESHOLD_RANGE = (1.0, 10.0)
+MAX_CITIES = 40
+DEFAULT_FROM = 1985
+
+
+def cohort_slug(cohort: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", cohort.lower()).strip("-")
+
+
+def cohort_options(dataset: Dataset) -> dict[str, str]:
+    """slug -> label, from programs.csv (a new cohort there appears here with no code change)."""
+    options = {cohort_slug(c): c for c in sorted(dataset.programs["cohort"].unique(), reverse=True)}
+    options[ALL_PROGRAMS] = "All program cities (PSP + VRN)"
+    options[ALL_CITIES] = "All cities of 100,000+ with data"
+    return options
+
+
+def cohort_members(dataset: Dataset, slug: str) -> list[str]:
+    programs = dataset.programs
+    if slug == ALL_CITIES:
+        return dataset.cities["geoid"].tolist()
+    chosen = programs if slug == ALL_PROGRAMS else programs[programs["cohort"].map(cohort_slug) == slug]
+    return sorted(set(chosen["geoid"]), key=dataset.label)
+
+
+def highlight_cohorts(dataset: Dataset, slug: str) -> list[str]:
+    """Program cohorts (labels) that the ranking highlights for a cohort choice."""
+    options = cohort_options(dataset)
+    if slug in (ALL_PROGRAMS, ALL_CITIES):
+        return sorted(dataset.programs["cohort"].unique())
+    return [options[slug]] if slug in options else []
+
+
+@dataclass(frozen=True)
+class ViewState:
+    cohort: str = DEFAULT_COHORT
+    cities: tuple[str, ...] = ()
+    offence: str = "violent_crime"
+    measure: str = "ratio"
+    year: int = DEFAULT_RANKING_YEAR
+    year_from: int = DEFAULT_FROM
+    year_to: int = 2019
+    threshold: float = DEFAULT_THRESHOLD
+    notices: tuple[str, ...] = field(default=(), compare=False)
+    cities_cut: bool = field(default=False, compare=False)  # the link named more than MAX_CITIES cities
+
+    def to_query(self) -> str:
+        params = {
+            "cohort": self.cohort,
+            "cities": ",".join(self.cities),
+            "offence": self.offence,
+            "measure": self.measure,
+            "year": self.year,
+            "from": self.year_from,
+            "to": self.year_to,
+            "threshold": f"{self.threshold:g}",
+        }
+        return "?" + urlencode(params, safe=",")
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewState:
+    """A ViewState from a query string; invalid parts are dropped with a notice."""
+    params = parse_qs(query.lstrip("?"), keep_blank_values=False) if isinstance(query, str) else dict(query)
+    first = {k: v[-1] for k, v in params.items() if v}
+    notices: list[str] = []
+    years = dataset.years
+    state = ViewState(year_to=max(years), year_from=max(DEFAULT_FROM, min(years)))
+
+    cohorts = cohort_options(dataset)
+    if "cohort" in first:
+        if first["cohort"] in cohorts:
+            state = replace(state, cohort=first["cohort"])
+        else:
+            notices.append(f"Unknown cohort “{_clip(first['cohort'])}” ignored.")
+    if "offence" in first:
+        if first["offence"] in OFFENCES:
+            state = replace(state, offence=first["offence"])
+        else:
+            notices.append(f"Unknown offence “{_clip(first['offence'])}” ignored.")
+    if "measure" in first:
+        if first["measure"] in MEASURES:
+            state = replace(state, measure=first["measure"])
+        else:
+            notices.append(f"Unknown measure “{_clip(first['measure'])}” ignored (use rate, ratio or count).")
+    for key, attr in (("year", "year"), ("from", "year_from"), ("to", "year_to")):
+        if key in first:
+            raw = first[key].strip()
+            if raw.isdigit() and min(years) <= int(raw) <= max(years):
+                state = replace(state, **{attr: int(raw)})
+            else:
+                notices.append(
+                    f"Year “{_clip(raw)}” for {key} ignored (data cover {min(years)}–{max(years)})."
+                )
+    if state.year_from > state.year_to:
+        notices.append("“from” was after “to”; the two were swapped.")
+        state = replace(state, year_from=state.year_to, year_to=state.year_from)
+    if "threshold" in first:
+        try:
+            value = float(first["threshold"])
+            if not THRESHOLD_RANGE[0] <= value <= THRESHOLD_RANGE[1]:
+                raise ValueError
+            state = replace(state, threshold=round(value, 2))
+        except ValueError:
+            notices.append(f"Threshold “{_clip(first['threshold'])}” ignored (use a number from 1 to 10).")
+
+    if "cities" in first:
+        known, dropped = [], []
+        for token in first["cities"].split(","):
+            token = token.strip()
+            if not token:
+                continue
+            (known if token in dataset.cities.index and token not in known else dropped).append(token)
+        if dropped:
+            notices.append(f"Unknown or repeated city code(s) ignored: {_clip(', '.join(dropped), 80)}.")
+        known_before_cut = list(known)
+        if len(known) > MAX_CITIES:
+            notices.append(f"Only the first {MAX_CITIES} cities are shown.")
+            known = known[:MAX_CITIES]
+        state = replace(state, cities=tuple(known), cities_cut=len(known) < len(known_before_cut))
+    else:
+        members = cohort_members(dataset, state.cohort)
+        state = replace(state, cities=tuple(members[:MAX_CITIES] if state.cohort != ALL_CITIES else ()))
+    return replace(state, notices=tuple(notices))

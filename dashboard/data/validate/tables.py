@@ -1,0 +1,119 @@
+"""Rules for the contract tables (city-year, national, programs, breaks) and across them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from dashboard.data.validate.config import check_choice, check_not_blank, check_unique
+from dashboard.data.validate.readers import _first_bad, _line_of, parse_count_column, parse_year_column
+from dashboard.data.validate.rules import check_geoids, check_pattern
+from dashboard.errors import DataFileError
+from dashboard.schema import OFFENCES, RAPE_DEFINITIONS
+
+# programs.csv "announced": ISO date, or year-month / year where only that is documented.
+ANNOUNCED_PATTERN = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+CITY_YEAR_COLUMNS = ("geoid", "year", "population", *OFFENCES, "rape_definition", "source", "notes")
+NATIONAL_COLUMNS = ("year", "population", *OFFENCES, "rape_definition", "source", "notes")
+PROGRAM_COLUMNS = ("geoid", "program", "cohort", "role", "announced", "source_url")
+BREAK_COLUMNS = ("geoid", "year_from", "year_to", "kind", "offences", "note", "source")
+# geodata/README.md lists the kinds; "not_published" is used by the committed breaks.csv too.
+BREAK_KINDS = (
+    "jurisdiction",
+    "coverage",
+    "partial_year",
+    "partial_state",
+    "not_comparable",
+    "missing",
+    "not_published",
+    "rape_excluded",
+    "rape_definition",
+)
+
+
+def validate_crime_table(frame: pd.DataFrame, path: Path, key: Sequence[str]) -> pd.DataFrame:
+    """Typed copy of a city-year or national-year table, or a DataFileError."""
+    result = frame.copy()
+    if "geoid" in key:
+        check_geoids(result, path)
+    result["year"] = parse_year_column(result, "year", path)
+    for column in ("population", *OFFENCES):
+        result[column] = parse_count_column(result, column, path)
+    check_choice(result, "rape_definition", RAPE_DEFINITIONS, path)
+    check_not_blank(result, ("source",), path)
+    check_unique(result, key, path)
+    empty = result[list(OFFENCES)].isna().all(axis=1) & result["population"].isna()
+    if empty.any():
+        raise DataFileError(
+            path, "row has no population and no offence count (truncated row?)", _first_bad(result, empty)
+        )
+    return result
+
+
+def validate_national_years(national: pd.DataFrame, path: Path) -> None:
+    """The US series has no gap between its first and last year (a lost row would leave one)."""
+    years = sorted(set(national["year"]))
+    gaps = sorted(set(range(years[0], years[-1] + 1)) - set(years))
+    if gaps:
+        raise DataFileError(path, f"no row for year(s) {', '.join(map(str, gaps[:10]))} (rows missing?)")
+
+
+def check_national_coverage(crime: pd.DataFrame, national: pd.DataFrame, national_path: Path) -> None:
+    """Every city figure has a national figure for the same year and rape definition to compare with."""
+    have = set(zip(national["year"], national["rape_definition"], strict=True))
+    needed = crime[["year", "rape_definition"]].drop_duplicates()
+    missing = [(y, d) for y, d in needed.itertuples(index=False) if (y, d) not in have]
+    if missing:
+        year, definition = sorted(missing)[0]
+        raise DataFileError(
+            national_path,
+            f"no row for year {year} ({definition} rape definition), which crime_city_year.csv needs "
+            "(file truncated?)",
+        )
+
+
+def check_known_geoids(frame: pd.DataFrame, known: set[str], path: Path, against: str) -> None:
+    """Every geoid of a table has a boundary (a feature in cities.geojson)."""
+    bad = ~frame["geoid"].isin(known)
+    if bad.any():
+        index = bad[bad].index[0]
+        raise DataFileError(
+            path, f"geoid {frame['geoid'][index]} has no boundary in {against}", _line_of(index)
+        )
+
+
+def validate_programs(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    check_geoids(frame, path)
+    check_not_blank(frame, ("program", "cohort", "role", "source_url"), path)
+    check_pattern(frame, "announced", ANNOUNCED_PATTERN, "a date like 2017-06-20, 2016-09 or 2014", path)
+    check_unique(frame, ("geoid", "program"), path)
+    return frame
+
+
+def validate_breaks(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Typed breaks table: known kinds, known offences, year_from <= year_to."""
+    result = frame.copy()
+    check_geoids(result, path)
+    result["year_from"] = parse_year_column(result, "year_from", path)
+    result["year_to"] = parse_year_column(result, "year_to", path)
+    reversed_span = result["year_from"] > result["year_to"]
+    if reversed_span.any():
+        raise DataFileError(path, "year_from is after year_to", _first_bad(result, reversed_span))
+    check_choice(result, "kind", BREAK_KINDS, path)
+    for index, value in result["offences"].items():
+        names = [name.strip() for name in value.split(";")]
+        unknown = [name for name in names if name not in OFFENCES]
+        if value.strip() != "all" and unknown:
+            raise DataFileError(
+                path,
+                f"column 'offences' must be 'all' or a ';'-separated list of offences; "
+                f"unknown offence {unknown[0]!r}",
+                _line_of(index),
+            )
+    check_not_blank(result, ("note", "source"), path)
+    check_unique(result, tuple(BREAK_COLUMNS), path)
+    return result

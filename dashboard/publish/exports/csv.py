@@ -1,0 +1,134 @@
+"""The CSV export: exactly the numbers a view shows, with comment lines naming the view."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pandas as pd
+
+from dashboard.data.dataset import Dataset
+from dashboard.data.measures import city_series
+from dashboard.data.state import ViewState, cohort_members, cohort_options
+from dashboard.figures.common import SOURCE_CITATION
+
+CSV_COLUMNS = (
+    "city",
+    "geoid",
+    "year",
+    "offence",
+    "count",
+    "population",
+    "rate_per_100k",
+    "national_rate_per_100k",
+    "ratio_to_national",
+    "rape_definition",
+    "source",
+    "notes",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+
+def _cell(value, decimals: int = 0) -> str:
+    """A number as the CSV shows it; missing values are empty cells, never 0."""
+    if value is None or pd.isna(value):
+        return ""
+    return str(int(value)) if decimals == 0 else f"{float(value):.{decimals}f}"
+
+
+def view_description(dataset: Dataset, state: ViewState) -> str:
+    """ "Violent crime, 1985–2019: PSP 2017 (12 cities)" — for titles and file metadata."""
+    label = dataset.offence_label(state.offence)
+    return f"{label}, {state.year_from}–{state.year_to}: {_selection_label(dataset, state)}"
+
+
+def _selection_label(dataset: Dataset, state: ViewState) -> str:
+    n = len(state.cities)
+    if n == 0:
+        return "no cities selected"
+    if n == 1:
+        return dataset.label(state.cities[0])
+    if _is_cohort_selection(dataset, state):
+        return f"{cohort_options(dataset)[state.cohort]} ({n} cities)"
+    return f"{n} cities"
+
+
+def _is_cohort_selection(dataset: Dataset, state: ViewState) -> bool:
+    members = cohort_members(dataset, state.cohort)
+    return bool(state.cities) and list(state.cities) == members[: len(state.cities)]
+
+
+def view_csv(dataset: Dataset, state: ViewState) -> str:
+    """The numbers of the trends chart for a view: one row per selected city × year × offence.
+
+    Built from ``data.city_series`` (what the chart draws). Years without a figure keep a row
+    with empty values, so gaps stay visible; missing values are empty cells, never 0.
+    """
+    out = io.StringIO()
+    out.write(f"# Safety Partnership Atlas: {view_description(dataset, state)}, against the US rate\n")
+    out.write(f"# Dataset version: {dataset.version}\n")
+    out.write(f"# {SOURCE_CITATION}\n")
+    out.write(f"# View: /{state.to_query()}\n")
+    out.write(
+        "# Empty cell = not available (never zero). Rates per 100,000 residents are computed from "
+        "counts and the FBI agency population; ratio_to_national = city rate / US rate (same rape "
+        "definition).\n"
+    )
+    for notice in state.notices:
+        out.write(f"# Ignored in the link: {notice}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    if not state.cities:
+        return out.getvalue()
+    series = city_series(dataset, list(state.cities), state.offence)
+    series = series[series["year"].between(state.year_from, state.year_to)]
+    by_key = {(r.geoid, int(r.year)): r for r in series.itertuples(index=False)}
+    for geoid in state.cities:
+        city = dataset.label(geoid)
+        for year in range(state.year_from, state.year_to + 1):
+            row = by_key.get((geoid, year))
+            if row is None:
+                writer.writerow([city, geoid, year, state.offence, *[""] * 8])
+                continue
+            writer.writerow(
+                [
+                    city,
+                    geoid,
+                    year,
+                    state.offence,
+                    _cell(row.count),
+                    _cell(row.population),
+                    _cell(row.rate, 1),
+                    _cell(row.national_rate, 1),
+                    _cell(row.ratio, 2),
+                    "" if pd.isna(row.rape_definition) else row.rape_definition,
+                    "" if pd.isna(row.source) else row.source,
+                    "" if pd.isna(row.notes) else row.notes,
+                ]
+            )
+    return out.getvalue()
+
+
+def export_filename(dataset: Dataset, state: ViewState, kind: str, ext: str) -> str:
+    """A descriptive download name: ``atlas-trends-violent-crime-ratio-1985-2019-psp-2017.png``."""
+    if len(state.cities) == 1:
+        scope = dataset.label(state.cities[0])
+    elif _is_cohort_selection(dataset, state):
+        scope = state.cohort
+    else:
+        scope = f"{len(state.cities)}-cities"
+    if kind in ("map", "ranking"):
+        parts = [kind, state.offence, state.measure if kind == "map" else "ratio", str(state.year)]
+        if kind == "ranking":
+            parts.append(f"threshold-{state.threshold:g}")
+    else:
+        parts = [kind, state.offence]
+        if kind == "trends":
+            parts.append(state.measure)
+        parts += [f"{state.year_from}-{state.year_to}", scope]
+    slug = re.sub(r"[^a-z0-9.]+", "-", "-".join(["atlas", *parts]).lower()).strip("-")
+    return f"{slug}.{ext}"

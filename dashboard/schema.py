@@ -1,0 +1,104 @@
+"""The shared shape of every parsed source table.
+
+Each source parser in :mod:`dashboard.pipeline.sources` returns a DataFrame with
+``RAW_CITY_COLUMNS`` (city tables) or ``NATIONAL_COLUMNS`` (US series). Keeping one
+shape lets the harmonisation step apply a single precedence rule to every source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+OFFENCES: tuple[str, ...] = (
+    "violent_crime",
+    "murder",
+    "rape",
+    "robbery",
+    "aggravated_assault",
+    "property_crime",
+    "burglary",
+    "larceny_theft",
+    "motor_vehicle_theft",
+)
+
+RAPE_DEFINITIONS: tuple[str, ...] = ("legacy", "revised")
+
+# What a city-table parser returns, one row per agency-year as printed in the source.
+#   state:  USPS code ("IL"); when the source only gives a multi-state MSA, candidate
+#           codes joined by "|" ("TN|MS|AR") and the matcher resolves it.
+#   agency: the agency/city label exactly as printed (footnote digits included);
+#           normalising names is the matcher's job, not the parser's.
+#   year:   int; population and offences: nullable Int64 counts, <NA> when the
+#           source cell is blank or not published (never 0 for missing).
+#   rape_definition: "legacy" | "revised" — the definition of the rape figure that
+#           the row's rape and violent_crime counts use.
+#   source: a short human citation of the exact table, e.g. "FBI CIUS 2015 Table 8",
+#           "FBI CIUS 2012 Table 6 (MSA)", "FBI UCR Data Tool", "Kaplan Return A extract",
+#           "Marshall Project city-crime"; documented in geodata/SOURCES.md.
+#   source_kind: one of SOURCE_KINDS below (decides precedence).
+#   notes:  plain-language caveats for that row ("" if none), e.g. the source's own
+#           footnote text, "6 of 12 months reported".
+RAW_CITY_COLUMNS: tuple[str, ...] = (
+    "state",
+    "agency",
+    "year",
+    "population",
+    *OFFENCES,
+    "rape_definition",
+    "source",
+    "source_kind",
+    "notes",
+)
+
+NATIONAL_COLUMNS: tuple[str, ...] = (
+    "year",
+    "population",
+    *OFFENCES,
+    "rape_definition",
+    "source",
+    "notes",
+)
+
+# Source kinds in order of precedence (highest first). For each city-year and each
+# value, the harmonised table takes the value from the highest-ranked kind that has it.
+SOURCE_KINDS: tuple[str, ...] = (
+    "cius_city_table",  # FBI CIUS city table of that year's edition (Table 8; 2016: Table 6)
+    "cius_msa_table",  # principal-city rows of the FBI CIUS metro-area tables
+    "cius_county_table",  # CIUS Table 10 county agencies (Camden County PD; no population)
+    "raw_agency_extract",  # Kaplan's Return A agency-year files (transcribed extracts)
+    "ucr_data_tool",  # FBI/BJS UCR Data Tool: rates x population (1985-2012)
+    "marshall_project",  # The Marshall Project city-crime file (violent offences only)
+)
+
+
+def year_ranges(years: Iterable[int]) -> str:
+    """Compress years into ranges: [1985, 1986, 1987, 1990] -> "1985-1987, 1990"."""
+    ordered = sorted(set(int(y) for y in years))
+    if not ordered:
+        return "none"
+    spans: list[str] = []
+    start = prev = ordered[0]
+    for year in [*ordered[1:], None]:
+        if year is not None and year == prev + 1:
+            prev = year
+            continue
+        spans.append(str(start) if start == prev else f"{start}-{prev}")
+        if year is not None:
+            start = prev = year
+    return ", ".join(spans)
+
+
+_KIND_WORDS = (
+    ("(MSA)", "CIUS metro-area tables"),
+    ("Table 10", "CIUS county table"),
+    ("Table", "CIUS city tables"),
+    ("Kaplan", "raw Return A extract"),
+    ("UCR Data Tool", "UCR Data Tool"),
+    ("Marshall", "Marshall Project"),
+)
+
+
+def source_kind_label(source: str) -> str:
+    """The kind of a row's primary source: "FBI CIUS 2006 Table 6 (MSA)" -> "CIUS metro-area tables"."""
+    primary = str(source).split(" + ")[0]
+    return next((name for word, name in _KIND_WORDS if word in primary), primary)

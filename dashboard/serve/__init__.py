@@ -1,0 +1,1 @@
+"""Serving: the app factory, plain routes, security, caches, compression and the WSGI entry point."""

@@ -1,0 +1,145 @@
+"""HTTP routes for exports: ``/export/data.csv``, ``/export/<chart>.<fmt>``, ``/export/briefing.pdf``.
+
+Each takes the page's own query string (``state.parse_query``: invalid values are dropped,
+never an error). Bad chart, format or size answer 400/404 with a short plain-text message;
+a rendering failure answers 503 and the browser is restarted for the next request.
+
+Successful results are cached (``cache.ResultCache``: per dataset version, code version and
+normalised view) and served with ``Cache-Control: public``, an ETag and ``X-Atlas-Cache:
+hit|miss``; failures are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+
+import flask
+
+from dashboard.data.dataset import Dataset
+from dashboard.data.state import ViewState, parse_query
+from dashboard.errors import ExportError, ExportTimeout, RequestError
+from dashboard.publish.exports import briefing as briefing_export
+from dashboard.publish.exports import charts as export_charts
+from dashboard.publish.exports import csv as export_csv
+from dashboard.serve.cache import CACHE_HEADER, WORKER_HEADER, get_cache, worker_id
+from dashboard.views.registry import CHARTS
+
+log = logging.getLogger(__name__)
+
+_CHART_FILE = re.compile(r"^(?P<chart>[a-z]+)\.(?P<fmt>[a-z0-9]+)$")
+
+
+def _plain(message: str, status: int) -> flask.Response:
+    return flask.Response(message.rstrip() + "\n", status=status, mimetype="text/plain")
+
+
+def _view_state(dataset: Dataset) -> ViewState:
+    return parse_query(flask.request.query_string.decode("utf-8", "replace"), dataset)
+
+
+def _size(name: str) -> int | None:
+    """``width``/``height`` from the query: None when absent, ValueError when not a whole number."""
+    raw = flask.request.args.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) > 5:
+        raise RequestError(export_charts.size_error(name))
+    return int(raw)
+
+
+EXPORT_MAX_AGE = 3600  # s: a result is fixed for a dataset and code version; a deploy may change it
+
+
+def _file_response(body: bytes, kind: str, filename: str, *, attachment: bool, hit: bool) -> flask.Response:
+    """The export with validators: identical bytes for identical views, so clients may keep it."""
+    response = flask.Response(body, content_type=export_charts.CONTENT_TYPES[kind])
+    disposition = "attachment" if attachment else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Cache-Control"] = f"public, max-age={EXPORT_MAX_AGE}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers[CACHE_HEADER] = "hit" if hit else "miss"
+    response.headers[WORKER_HEADER] = worker_id()
+    response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
+    return response.make_conditional(flask.request)
+
+
+def _failure(what: str, exc: Exception) -> flask.Response:
+    """One mapping of export errors: a refused request 400, too slow 504, rendering trouble 503, else 500.
+
+    Only a :class:`RequestError` is the client's fault; any other exception (a ``ValueError`` from a bug
+    included) is a server error whose text is logged, never sent.
+    """
+    if isinstance(exc, RequestError):
+        return _plain(str(exc), 400)
+    if isinstance(exc, ExportTimeout):
+        log.warning("%s export timed out: %s", what, exc)
+        return _plain(
+            f"The {what} took too long to render and was stopped; try fewer cities or a smaller size.",
+            504,
+        )
+    if isinstance(exc, ExportError):
+        log.warning("%s export failed: %s", what, exc)
+        return _plain(f"The {what} could not be rendered just now; please try again.", 503)
+    log.error("%s export failed", what, exc_info=exc)
+    return _plain(f"The {what} export failed (server error).", 500)
+
+
+def register_export_routes(server: flask.Flask, dataset: Dataset) -> None:
+    """Add the export routes to the app's Flask server (one warm export browser per process)."""
+    cache = get_cache(server, dataset)
+
+    @server.get("/export/data.csv")
+    def export_data_csv():
+        state = _view_state(dataset)
+        try:
+            body, hit = cache.fetch(
+                cache.key("export", "data.csv", state),
+                lambda: export_csv.view_csv(dataset, state).encode("utf-8"),
+            )
+        except Exception as exc:
+            return _failure("data", exc)
+        filename = export_csv.export_filename(dataset, state, "data", "csv")
+        return _file_response(body, "csv", filename, attachment=True, hit=hit)
+
+    @server.get("/export/briefing.pdf")
+    def export_briefing():
+        state = _view_state(dataset)
+        try:
+            body, hit = cache.fetch(
+                cache.key("export", "briefing.pdf", state),
+                lambda: briefing_export.briefing_pdf(dataset, state),
+            )
+        except Exception as exc:
+            return _failure("briefing", exc)
+        filename = export_csv.export_filename(dataset, state, "briefing", "pdf")
+        return _file_response(body, "pdf", filename, attachment=False, hit=hit)
+
+    @server.get("/export/<name>")
+    def export_chart(name: str):
+        match = _CHART_FILE.match(name)
+        if not match or match["chart"] not in CHARTS:
+            return _plain(
+                f"No such export. Use /export/<chart>.<format> with chart one of "
+                f"{', '.join(CHARTS)} and format one of {', '.join(export_charts.FORMATS)}, "
+                "/export/data.csv or /export/briefing.pdf.",
+                404,
+            )
+        chart, fmt = match["chart"], match["fmt"]
+        if fmt not in export_charts.FORMATS:
+            return _plain(
+                f"Format {fmt} is not available: use one of {', '.join(export_charts.FORMATS)}.", 400
+            )
+        state = _view_state(dataset)
+        try:
+            width, height = _size("width"), _size("height")
+            body, hit = cache.fetch(
+                cache.key("export", f"{chart}.{fmt}", state, width, height),
+                lambda: export_charts.render_chart(dataset, state, chart, fmt, width, height),
+            )
+        except Exception as exc:
+            return _failure(chart, exc)
+        filename = export_csv.export_filename(dataset, state, chart, fmt)
+        return _file_response(body, fmt, filename, attachment=False, hit=hit)

@@ -1,0 +1,52 @@
+"""Plain HTTP routes: ``/healthz`` and the curated data files under ``/data/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask
+
+from dashboard.data.dataset import DATA_FILES, Dataset
+
+STATIC_MAX_AGE = 24 * 3600
+VERSIONED_MAX_AGE = 365 * 24 * 3600
+PUBLIC_DATA_FILES = (*DATA_FILES, "COVERAGE.md", "SOURCES.md", "README.md")
+
+
+def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> None:
+    @server.get("/healthz")
+    def healthz():
+        return flask.jsonify(
+            status="ok",
+            data_version=dataset.version,
+            cities=len(dataset.cities),
+            city_years=len(dataset.crime),
+            years=[min(dataset.years), max(dataset.years)],
+        )
+
+    @server.get("/data/")
+    def data_index():
+        items = "".join(
+            f'<li><a href="/data/{n}">{n}</a></li>' for n in PUBLIC_DATA_FILES if (folder / n).is_file()
+        )
+        return (
+            f"<!doctype html><title>Data files</title><h1>Data files ({dataset.version})</h1><ul>{items}</ul>"
+        )
+
+    @server.get("/data/<name>")
+    def data_file(name: str):
+        """The curated files, cacheable: geometry is downloaded once per dataset version."""
+        if name not in PUBLIC_DATA_FILES or not (folder / name).is_file():
+            flask.abort(404)
+        mimetype = {".geojson": "application/geo+json", ".csv": "text/csv", ".md": "text/markdown"}[
+            Path(name).suffix
+        ]
+        response = flask.send_file(
+            folder / name, mimetype=mimetype, conditional=True, etag=True, max_age=STATIC_MAX_AGE
+        )
+        if flask.request.args.get("v") == dataset.version:
+            # The page asks for ?v=<dataset version>: that URL's bytes never change.
+            response.headers["Cache-Control"] = f"public, max-age={VERSIONED_MAX_AGE}, immutable"
+        else:
+            response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
+        return response

@@ -1,0 +1,117 @@
+"""The map view: its figure (page and export), recolour values, summary and table for a view state."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.data.dataset import Dataset
+from dashboard.data.queries import all_series, data_url, snapshot
+from dashboard.data.state import ViewState
+from dashboard.figures import map as map_fig
+from dashboard.figures import map_static
+from dashboard.figures.common import MEASURE_LABELS
+from dashboard.views.tables import TableData, value_cells
+
+
+def map_figure(
+    dataset: Dataset,
+    year: int,
+    offence: str,
+    measure: str,
+    selected: list[str],
+    *,
+    geojson: str | dict | None = None,
+    states_geojson: str | dict | None = None,
+) -> go.Figure:
+    """The full map; geometry is referenced by its versioned URL unless given (exports embed it)."""
+    return map_fig.build_map_figure(
+        snapshot(dataset, year, offence),
+        geojson=data_url(dataset, "cities.geojson") if geojson is None else geojson,
+        states_geojson=data_url(dataset, "states.geojson") if states_geojson is None else states_geojson,
+        measure=measure,
+        offence_label=dataset.offence_label(offence),
+        year=year,
+        version=dataset.version,
+        selected=selected,
+        scale_values=colour_scale_values(dataset, offence, measure),
+    )
+
+
+def map_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
+    return map_figure(dataset, state.year, state.offence, state.measure, list(state.cities))
+
+
+@lru_cache(maxsize=8)
+def _static_features(dataset: Dataset, tolerance: float) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Cities and states thinned for the export map (built once per dataset and tolerance)."""
+    return (
+        map_static.d3_features(dataset.city_geojson, "geoid", tolerance),
+        map_static.d3_features(dataset.state_geojson, "name", tolerance),
+    )
+
+
+def map_static_figure(dataset: Dataset, state: ViewState, width: int, height: int) -> dict:
+    """The page's choropleth drawn as vector shapes for an export (``figures/map_static.py``): no WebGL."""
+    cities, states = _static_features(dataset, map_static.tolerance_for(width, height))
+    return map_static.build_static_map(
+        snapshot(dataset, state.year, state.offence),
+        city_features=cities,
+        state_features=states,
+        measure=state.measure,
+        offence_label=dataset.offence_label(state.offence),
+        year=state.year,
+        version=dataset.version,
+        selected=list(state.cities),
+        scale_values=colour_scale_values(dataset, state.offence, state.measure),
+    )
+
+
+def colour_scale_values(dataset: Dataset, offence: str, measure: str) -> pd.Series:
+    """Every city-year of the offence: the map's colour scale spans all years, not just one."""
+    return all_series(dataset, offence)[measure]
+
+
+@lru_cache(maxsize=256)
+def map_snapshot(dataset: Dataset, year: int, offence: str, measure: str) -> tuple[dict, str]:
+    """What a recolour sends (colours, hover numbers, colour axis) and the title; cached per view.
+
+    Cached because the result depends only on these four values and moving the year slider
+    back and forth is the commonest interaction. Callers must not mutate the result.
+    """
+    label = dataset.offence_label(offence)
+    values = map_fig.map_values(
+        snapshot(dataset, year, offence), measure, label, year, colour_scale_values(dataset, offence, measure)
+    )
+    return values, map_fig.map_title(label, measure, year)
+
+
+def map_summary(dataset: Dataset, state: ViewState) -> str:
+    with_data = snapshot(dataset, state.year, state.offence).dropna(subset=["ratio"])
+    label = dataset.offence_label(state.offence)
+    if with_data.empty:
+        return f"Map of {label.lower()} in {state.year}: no city has data for that year."
+    top = with_data.sort_values("ratio", ascending=False).iloc[0]
+    programs = with_data[with_data["is_program"]]
+    return (
+        f"Map of {label.lower()} in {state.year}, {MEASURE_LABELS[state.measure]}, "
+        f"for {len(with_data)} cities with data. Highest: {top['label']} at "
+        f"{float(top['ratio']):.2f} times the national rate. "
+        f"{int((programs['ratio'] > 1).sum())} of {len(programs)} program cities with data were above "
+        "the national rate."
+    )
+
+
+def map_table(dataset: Dataset, state: ViewState) -> TableData:
+    rows = snapshot(dataset, state.year, state.offence).sort_values("label")
+    label = dataset.offence_label(state.offence)
+    return TableData(
+        caption=f"{label}, {state.year}: every city on the map",
+        headers=("City", "Offences", "Rate per 100,000", "US rate", "Ratio", "Source"),
+        rows=tuple(
+            (r.label, *value_cells(r), str(r.source).split(" + ")[0] if pd.notna(r.source) else "")
+            for r in rows.itertuples()
+        ),
+    )

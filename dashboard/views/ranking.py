@@ -1,0 +1,97 @@
+"""The ranking view (the selection criterion): figure, summary sentence and tables for a view state."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.data.dataset import Dataset
+from dashboard.data.queries import ranked_cities
+from dashboard.data.state import ViewState
+from dashboard.figures import ranking as ranking_fig
+from dashboard.figures import trends as trends_fig
+from dashboard.views.tables import TableData
+
+
+def no_data_message(offence_label: str, year: int) -> str:
+    """What the ranking says when no city has a figure for the year (chart and summary alike)."""
+    return f"No city has {offence_label.lower()} data for {year}."
+
+
+def ranking_summary(ranked: pd.DataFrame, threshold: float, year: int, offence_label: str) -> str:
+    above = ranked["above"].to_numpy(dtype=bool)
+    highlighted = ranked["highlight"].to_numpy() != "other"
+    chosen = int((above & highlighted).sum())
+    missed = int(highlighted.sum()) - chosen
+    n_above = int(above.sum())
+    return (
+        f"In {year}, {n_above} of {len(ranked)} cities had a {offence_label.lower()} rate at least "
+        f"{threshold:g}× the national rate: {chosen} of them are in the highlighted program cohort(s), "
+        f"{n_above - chosen} are not. {missed} highlighted program cities were below {threshold:g}×."
+    )
+
+
+def _ranked(dataset: Dataset, state: ViewState) -> pd.DataFrame:
+    return ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)
+
+
+def ranking_figure(dataset: Dataset, state: ViewState) -> go.Figure:
+    """The ranked bars; a message figure when no city has data for the year."""
+    label = dataset.offence_label(state.offence)
+    ranked = _ranked(dataset, state)
+    if ranked.empty:
+        return trends_fig.empty_figure(no_data_message(label, state.year), dataset.version)
+    return ranking_fig.build_ranking_figure(
+        ranked, year=state.year, threshold=state.threshold, offence_label=label, version=dataset.version
+    )
+
+
+def ranking_summary_text(dataset: Dataset, state: ViewState) -> str:
+    """The ranking's summary sentence (shown under the chart, and its alt text)."""
+    label = dataset.offence_label(state.offence)
+    ranked = _ranked(dataset, state)
+    if ranked.empty:
+        return no_data_message(label, state.year)
+    return ranking_summary(ranked, state.threshold, state.year, label)
+
+
+def sustained_table(dataset: Dataset, state: ViewState) -> TableData | None:
+    """Highlighted cities: how far above the national rate, and for how many years in a row."""
+    ranked = _ranked(dataset, state)
+    if ranked.empty:
+        return None
+    chosen = ranked[ranked["highlight"] != "other"]
+    year, threshold = state.year, state.threshold
+    return TableData(
+        caption="",
+        headers=(
+            "City",
+            "Cohort",
+            "Rank",
+            f"Ratio in {year}",
+            f"Years in a row at or above {threshold:g}× (to {year})",
+        ),
+        rows=tuple(
+            (r.label, r.highlight, str(int(r.rank)), f"{r.ratio:.2f}×", str(int(r.streak)))
+            for r in chosen.itertuples()
+        ),
+        label="Sustained: years in a row above the threshold",
+    )
+
+
+def ranking_table(dataset: Dataset, state: ViewState) -> TableData:
+    label = dataset.offence_label(state.offence)
+    return TableData(
+        caption=f"{label}, {state.year}: cities ranked by ratio to the national rate",
+        headers=("City", "Rank", "Ratio", "Highlighted cohort", f"Years in a row ≥ {state.threshold:g}×"),
+        rows=tuple(
+            (
+                r.label,
+                str(r.rank),
+                f"{r.ratio:.2f}×",
+                "" if r.highlight == "other" else r.highlight,
+                str(r.streak),
+            )
+            for r in _ranked(dataset, state).itertuples()
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The Dash page: element ids, layout, callbacks and HTML fragments."""

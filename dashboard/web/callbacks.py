@@ -1,0 +1,271 @@
+"""Callbacks: thin wiring between the controls and the views (one view state per interaction)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+from urllib.parse import urlparse
+
+from dash import Dash, Input, Output, Patch, State, ctx, no_update
+
+from dashboard.data.dataset import Dataset
+from dashboard.data.state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
+from dashboard.figures.common import title_layout
+from dashboard.figures.map import GROUPS, TRACE_NO_DATA, TRACE_SELECTED, selected_values
+from dashboard.publish.embed import embed_snippet
+from dashboard.views.map import map_snapshot
+from dashboard.views.ranking import ranking_figure
+from dashboard.views.registry import CHARTS, chart_summary, get_chart
+from dashboard.views.trends import trends_figure
+from dashboard.web import fragments, ids
+
+CONTROL_PROPS = (
+    (ids.COHORT, "value"),
+    (ids.CITIES, "value"),
+    (ids.OFFENCE, "value"),
+    (ids.MEASURE, "value"),
+    (ids.YEAR, "value"),
+    (ids.YEAR_RANGE, "value"),
+    (ids.THRESHOLD, "value"),
+)
+
+
+def state_from_controls(cohort, cities, offence, measure, year, year_range, threshold) -> ViewState:
+    """The one view state of an interaction, built from the controls' values (never from the URL)."""
+    return ViewState(
+        cohort=cohort,
+        cities=tuple(cities or ()),
+        offence=offence,
+        measure=measure,
+        year=int(year),
+        year_from=int(year_range[0]),
+        year_to=int(year_range[1]),
+        threshold=float(threshold),
+    )
+
+
+def register_callbacks(app: Dash, dataset: Dataset) -> None:
+    """Wire the page. A control change fires, in one round, only the callbacks whose outputs depend on
+    it, each building its outputs from the controls' values; the URL is written, never read back
+    (a year step: URL, map patch, ranking, share links/summaries/tables = 4 requests)."""
+
+    @app.callback(
+        Output(ids.URL, "search"),
+        *[Output(c, p) for c, p in CONTROL_PROPS],
+        Output(ids.URL_NOTICE, "children"),
+        Output(ids.URL_NOTICE, "className"),
+        Input(ids.URL, "search"),
+        *[Input(c, p) for c, p in CONTROL_PROPS],
+        Input(ids.MAP, "clickData"),
+    )
+    def sync_state(search, cohort, cities, offence, measure, year, year_range, threshold, click):
+        """The address bar and the controls mirror each other.
+
+        Opening or navigating (back/forward) to a URL sets the controls; changing a control,
+        choosing a cohort or clicking a city writes the URL.
+        """
+        unchanged = [no_update] * (len(CONTROL_PROPS) + 2)
+        trigger = ctx.triggered_id
+        if trigger in (None, ids.URL):
+            state = parse_query(search or "", dataset)
+            return no_update, *control_values(state), *fragments.notice(state.notices)
+        state = state_from_controls(cohort, cities, offence, measure, year, year_range, threshold)
+        if trigger == ids.COHORT:
+            members = [] if cohort == ALL_CITIES else cohort_members(dataset, cohort)[:MAX_CITIES]
+            state = replace(state, cities=tuple(members))
+        elif trigger == ids.MAP:
+            geoid = clicked_geoid(click, dataset)
+            if geoid is None or geoid not in dataset.cities.index:
+                return no_update, *unchanged
+            state = replace(state, cities=toggle(state.cities, geoid))
+        outputs = [no_update] * len(CONTROL_PROPS)
+        if state.cities != tuple(cities or ()):
+            outputs[1] = list(state.cities)
+        return state.to_query(), *outputs, no_update, no_update
+
+    @app.callback(
+        Output(ids.MAP, "figure"),
+        Input(ids.YEAR, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.MEASURE, "value"),
+        prevent_initial_call=True,
+    )
+    def recolour_map(year: int, offence: str, measure: str):
+        """Patch colours, hover numbers, colour axis and title: names and geometry never travel."""
+        values, title = map_snapshot(dataset, int(year), offence, measure)
+        year_only = {t["prop_id"] for t in ctx.triggered} == {f"{ids.YEAR}.value"}
+        return recolour_patch(values, title, colour_axis=not year_only)
+
+    @app.callback(
+        Output(ids.MAP, "figure", allow_duplicate=True),
+        Input(ids.CITIES, "value"),
+        prevent_initial_call=True,
+    )
+    def outline_selection(cities: list[str] | None):
+        """Adding or removing a city only moves the blue outlines."""
+        chosen = selected_values([g for g in cities or [] if g in dataset.cities.index])
+        patch = Patch()
+        patch["data"][TRACE_SELECTED]["locations"] = chosen["locations"]
+        patch["data"][TRACE_SELECTED]["z"] = chosen["z"]
+        return patch
+
+    @app.callback(
+        Output(ids.TRENDS, "figure"),
+        Input(ids.CITIES, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.MEASURE, "value"),
+        Input(ids.YEAR_RANGE, "value"),
+    )
+    def update_trends(cities: list[str] | None, offence: str, measure: str, year_range: list[int]):
+        return trends_figure(dataset, cities or [], offence, measure, int(year_range[0]), int(year_range[1]))
+
+    @app.callback(
+        Output(ids.RANKING, "figure"),
+        Output(ids.RANKING_SUMMARY, "children"),
+        Input(ids.COHORT, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.YEAR, "value"),
+        Input(ids.THRESHOLD, "value"),
+    )
+    def update_ranking(cohort: str, offence: str, year: int, threshold: float):
+        state = ViewState(cohort=cohort, offence=offence, year=int(year), threshold=float(threshold))
+        return ranking_figure(dataset, state), fragments.ranking_summary(dataset, state)
+
+    @app.callback(
+        Output(ids.DATA_NOTES, "children"),
+        Input(ids.CITIES, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.YEAR_RANGE, "value"),
+    )
+    def update_notes(cities: list[str] | None, offence: str, year_range: list[int]):
+        return fragments.notes_view(dataset, cities or [], offence, int(year_range[0]), int(year_range[1]))
+
+    register_share_callback(app, dataset)
+
+
+def recolour_patch(values: dict, title: str, *, colour_axis: bool = True) -> Patch:
+    """The map's year/offence/measure update (see ``figures.map.map_values`` for the trace order).
+
+    The colour axis depends on offence and measure only, so a year change leaves it alone.
+    """
+    patch = Patch()
+    patch["data"][TRACE_NO_DATA]["z"] = values["no_data_z"]
+    patch["data"][TRACE_NO_DATA]["customdata"] = values["no_data_hover"]
+    for group, (polygons, markers) in GROUPS.items():
+        patch["data"][polygons]["z"] = values[f"{group}_z"]
+        patch["data"][polygons]["customdata"] = values[f"{group}_hover"]
+        patch["data"][markers]["marker"]["color"] = values[f"{group}_marker_colour"]
+        patch["data"][markers]["customdata"] = values[f"{group}_hover"]
+    if colour_axis:
+        patch["layout"]["coloraxis"] = values["coloraxis"]
+    patch["layout"]["title"] = title_layout(title)
+    return patch
+
+
+def control_values(state: ViewState) -> list:
+    return [
+        state.cohort,
+        list(state.cities),
+        state.offence,
+        state.measure,
+        state.year,
+        [state.year_from, state.year_to],
+        state.threshold,
+    ]
+
+
+def toggle(cities: tuple[str, ...], geoid: str) -> tuple[str, ...]:
+    """Add a city to the selection, or remove it if it is already there."""
+    if geoid in cities:
+        return tuple(g for g in cities if g != geoid)
+    return (*cities, geoid)[:MAX_CITIES]
+
+
+def clicked_geoid(click: dict | None, dataset: Dataset) -> str | None:
+    """The GEOID of a clicked polygon (its ``location``) or city marker (found by its position).
+
+    Markers carry only numbers (to keep recolour patches small), so a marker click is matched
+    on the marker's lon/lat, which come from the same ``cities`` table.
+    """
+    if not click or not isinstance(click.get("points"), list) or not click["points"]:
+        return None
+    point = click["points"][0]
+    if not isinstance(point, dict):
+        return None
+    if point.get("location"):
+        return str(point["location"])
+    try:
+        key = (round(float(point["lon"]), 5), round(float(point["lat"]), 5))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return marker_positions(dataset).get(key)
+
+
+@lru_cache(maxsize=4)
+def marker_positions(dataset: Dataset) -> dict[tuple[float, float], str]:
+    cities = dataset.cities
+    return {
+        (round(float(lon), 5), round(float(lat), 5)): str(geoid)
+        for geoid, lon, lat in zip(cities["geoid"], cities["lon"], cities["lat"], strict=True)
+    }
+
+
+def register_share_callback(app: Dash, dataset: Dataset) -> None:
+    """Links, summaries, embed code and the "View as table" tables: one callback, one view state."""
+    link_outputs = [Output(ids.DOWNLOAD_CSV, "href"), Output(ids.PRESENT_LINK, "href")]
+    link_outputs += [Output(ids.export_link(c, f), "href") for c in CHARTS for f in ids.EXPORT_FORMATS]
+    table_outputs = []
+    for chart in CHARTS:
+        table_outputs += [
+            Output(ids.table(chart), "children"),
+            Output(ids.table(chart), "hidden"),
+            Output(ids.table_toggle(chart), "children"),
+            Output(ids.table_toggle(chart), "aria-expanded"),
+        ]
+
+    @app.callback(
+        *link_outputs,
+        *[Output(ids.chart_summary(c), "children") for c in CHARTS],
+        *[Output(ids.embed_code(c), "value") for c in CHARTS],
+        *table_outputs,
+        *[Input(c, p) for c, p in CONTROL_PROPS],
+        *[Input(ids.table_toggle(c), "n_clicks") for c in CHARTS],
+        State(ids.URL, "href"),
+    )
+    def update_share(cohort, cities, offence, measure, year, year_range, threshold, *rest):
+        *clicks, href = rest
+        state = state_from_controls(cohort, cities, offence, measure, year, year_range, threshold)
+        toggles = {ids.table_toggle(c) for c in CHARTS}
+        only_toggles = bool(ctx.triggered_prop_ids) and set(ctx.triggered_prop_ids.values()) <= toggles
+        if only_toggles:
+            shared = [no_update] * (len(link_outputs) + 2 * len(CHARTS))
+        else:
+            query = state.to_query()
+            links = [f"/export/data.csv{query}", f"/?present=1&{query.lstrip('?')}"]
+            links += [f"/export/{c}.{f}{query}" for c in CHARTS for f in ids.EXPORT_FORMATS]
+            summaries = [chart_summary(dataset, state, c) for c in CHARTS]
+            base = base_url(href)
+            shared = [*links, *summaries, *[embed_snippet(base, c, state) for c in CHARTS]]
+        tables = []
+        for chart, n_clicks in zip(CHARTS, clicks, strict=True):
+            if only_toggles and ids.table_toggle(chart) not in ctx.triggered_prop_ids.values():
+                tables += [no_update] * 4
+            elif (n_clicks or 0) % 2:  # odd clicks show the table, built only while it is shown
+                tables += [
+                    fragments.data_table(get_chart(chart).table(dataset, state)),
+                    False,
+                    "Hide table",
+                    "true",
+                ]
+            else:
+                tables += [None, True, "View as table", "false"]
+        return *shared, *tables
+
+
+def base_url(href: str | None) -> str:
+    """scheme://host of the page, for absolute embed URLs."""
+    try:
+        parts = urlparse(href or "")
+    except ValueError:  # e.g. "http://[" (an unbalanced IPv6 bracket)
+        return ""
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
