@@ -114,7 +114,7 @@ def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewS
     for key, attr in (("year", "year"), ("from", "year_from"), ("to", "year_to")):
         if key in first:
             raw = first[key].strip()
-            if raw.isdigit() and min(years) <= int(raw) <= max(years):
+            if raw.isascii() and raw.isdigit() and min(years) <= int(raw) <= max(years):
                 state = replace(state, **{attr: int(raw)})
             else:
                 notices.append(

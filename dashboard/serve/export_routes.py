@@ -45,7 +45,7 @@ def _size(name: str) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 5:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 5:  # "²".isdigit() is True
         raise RequestError(export_charts.size_error(name))
     return int(raw)
 

@@ -6,13 +6,6 @@ from urllib.parse import quote
 
 import pytest
 
-from dashboard.serve.app import create_app
-
-
-@pytest.fixture(scope="module")
-def client(dataset):
-    return create_app(dataset).server.test_client()
-
 
 def test_healthz_reports_the_data_version(client, dataset) -> None:
     response = client.get("/healthz")

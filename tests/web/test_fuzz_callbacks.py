@@ -21,13 +21,11 @@ from hypothesis import strategies as st
 from dashboard.data.measures import MEASURES
 from dashboard.data.state import MAX_CITIES, cohort_options
 from dashboard.schema import OFFENCES
-from dashboard.serve.app import create_app
 from dashboard.serve.security import (
     CALLBACK_PATH,
     MAX_CALLBACK_BODY,
     MAX_URL_CHARS,
     callback_specs,
-    register_security,
     value_rules,
 )
 from dashboard.web import ids
@@ -45,13 +43,10 @@ SYNC = "..url.search...cohort.value...cities.value...offence.value"
 SHARE = "..download-csv."
 
 
-@pytest.fixture(scope="module")
-def app(dataset, request):
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ATLAS_CACHE", "off")
-        app = create_app(dataset)
-    register_security(app, dataset)  # a no-op once create_app does it
-    yield app
+@pytest.fixture(scope="module", autouse=True)
+def report_counts(request):
+    """After the module: how many callback requests were sent and how many answered 5xx."""
+    yield
     report(request, f"test_fuzz_callbacks: {TRIED['sent']} callback requests, {TRIED['5xx']} answered 5xx")
 
 
@@ -62,11 +57,6 @@ def report(request, line: str) -> None:
     if reporter and capture:
         with capture.global_and_fixture_disabled():
             reporter.write_line("\n" + line)
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.server.test_client()
 
 
 @pytest.fixture(scope="module")

@@ -12,27 +12,12 @@ import pytest
 from dash import Dash, html
 
 from dashboard.publish.standalone import PAGE_CSP, STATIC_FILES
-from dashboard.serve.app import create_app
 from dashboard.serve.routes import PUBLIC_DATA_FILES
 from dashboard.serve.security import REFERRER_POLICY, register_security
 from dashboard.settings import csp_sources, load_settings
 
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S)
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)  # Dash's IE-only <!--[if IE]><script> never runs
-
-
-@pytest.fixture(scope="module")
-def app(dataset):
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ATLAS_CACHE", "off")  # no result files written by these requests
-        app = create_app(dataset)
-    register_security(app, dataset)  # a no-op once create_app does it
-    return app
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.server.test_client()
 
 
 def directives(csp: str) -> dict[str, list[str]]:

@@ -25,20 +25,6 @@ from dashboard.settings import DEFAULT_BRIEFING_TIMEOUT, DEFAULT_CHART_TIMEOUT, 
 QUERY = "?cities=4748000,4737640&offence=murder&from=2010&to=2016"
 
 
-@pytest.fixture(scope="module")
-def renderer():
-    warm = export_renderer.ChartRenderer(tabs=1)
-    previous = export_renderer.set_renderer(warm)
-    yield warm
-    warm.stop()
-    export_renderer.set_renderer(previous)
-
-
-@pytest.fixture(scope="module")
-def client(uncached_export_client):
-    return uncached_export_client
-
-
 def _tiny_job(fmt: str = "png") -> export_renderer.RenderJob:
     figure = {"data": [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], "layout": {}}
     return export_renderer.RenderJob(figure, fmt, 600, 400, 2 if fmt == "png" else 1)

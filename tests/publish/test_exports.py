@@ -123,21 +123,6 @@ def pdf_text(data: bytes) -> str:
 # fixtures
 
 
-@pytest.fixture(scope="module")
-def renderer():
-    """One warm browser for the module, recording every URL its pages request."""
-    warm = export_renderer.ChartRenderer(tabs=1, record_requests=True)  # one tab starts faster
-    previous = export_renderer.set_renderer(warm)
-    yield warm
-    warm.stop()
-    export_renderer.set_renderer(previous)
-
-
-@pytest.fixture(scope="module")
-def client(uncached_export_client):
-    return uncached_export_client
-
-
 # --------------------------------------------------------------------------------------------
 # CSV (no browser)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = ("startup", "interaction", "first_load", "exports", "scale", "load")
 
 pytestmark = pytest.mark.browser  # it drives headless Chromium (first load, scale)

@@ -36,7 +36,7 @@ from dashboard.serve.app import create_app
 from dashboard.serve.cache import CACHE_HEADER, WORKER_HEADER, ResultCache
 from dashboard.web import ids
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 QUERY = "?cities=4748000,4737640&offence=murder&from=2010&to=2016"
 # The same view: other parameter order, defaults spelled out, a repeated parameter (the last wins).
 EQUIVALENT = (

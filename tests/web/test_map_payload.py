@@ -11,7 +11,6 @@ import json
 
 import pytest
 
-from dashboard.serve.app import create_app
 from dashboard.web import ids
 from dashboard.web.callbacks import clicked_geoid
 
@@ -19,8 +18,7 @@ RECOLOUR_BUDGET_BYTES = 4096  # gzip, on the wire
 
 
 @pytest.fixture(scope="module")
-def client(dataset):
-    app = create_app(dataset)
+def client(app):
     test_client = app.server.test_client()
     test_client.get("/")
     return test_client

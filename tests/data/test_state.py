@@ -44,3 +44,10 @@ def test_cohorts_come_from_programs_csv(dataset) -> None:
     assert len(cohort_members(dataset, "all-programs")) == 28
     assert "4737640" in cohort_members(dataset, "psp-2017")  # Jackson, TN
     assert "2836000" not in cohort_members(dataset, "psp-2017")  # not Jackson, MS
+
+
+def test_unicode_digits_are_refused_with_a_notice_not_a_crash(dataset) -> None:
+    """"²".isdigit() is True but int("²") fails: such a year must be ignored, not raise."""
+    state = parse_query("year=%C2%B2&from=%D9%A3", dataset)
+    assert state.year == ViewState().year
+    assert any("²" in n for n in state.notices) and any("٣" in n for n in state.notices)

@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from dashboard.serve.app import create_app
-
-
-@pytest.fixture(scope="module")
-def client(dataset):
-    return create_app(dataset).server.test_client()
-
 
 def test_a_year_no_city_has_data_for_still_gives_a_deck(client, dataset) -> None:
     """The soak found 500s here: the ranking is then a message figure with no legend."""

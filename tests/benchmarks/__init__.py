@@ -1,0 +1,1 @@
+"""Tests for benchmarks/ (the smoke run)."""
