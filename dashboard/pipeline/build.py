@@ -25,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data import validate as validation
-from dashboard.pipeline import boundaries, coverage
+from dashboard.pipeline import coverage
+from dashboard.pipeline.boundaries import assemble, census
 from dashboard.pipeline.harmonise import apply_breaks, harmonise
 from dashboard.pipeline.io import (
     SourceFileError,
@@ -64,7 +65,7 @@ class BuildResult:
 def universe_places(sources: Path, programs: pd.DataFrame) -> list[Place]:
     """Program cities plus every Census place of 100,000+ people (boundaries PROVENANCE)."""
     places: dict[str, Place] = {}
-    for rel in boundaries.TIGER_PLACE_FILES:
+    for rel in census.TIGER_PLACE_FILES:
         path = sources / rel
         collection = load_source_json(path)
         features = collection.get("features") if isinstance(collection, dict) else None
@@ -158,12 +159,12 @@ def check_boundary_sources(sources: Path, geoids: list[str]) -> None:
     archives are tested here first; the message then says which file is broken and how.
     """
     sources = Path(sources)
-    check_zip(sources / boundaries.CB_STATE_ZIP, (".shp", ".dbf", ".shx"))
+    check_zip(sources / census.CB_STATE_ZIP, (".shp", ".dbf", ".shx"))
     for statefp in sorted({g[:2] for g in geoids}):
-        path = sources / str(boundaries.CB_PLACE_ZIP).format(statefp=statefp)
-        if path.exists():  # a state without a CB file falls back to TIGER (boundaries.py)
+        path = sources / str(census.CB_PLACE_ZIP).format(statefp=statefp)
+        if path.exists():  # a state without a CB file falls back to TIGER (boundaries/census.py)
             check_zip(path, (".shp", ".dbf", ".shx"))
-    check_source_csv(sources / boundaries.PEP_CSV, final_newline=False)
+    check_source_csv(sources / census.PEP_CSV, final_newline=False)
 
 
 @contextmanager
@@ -218,10 +219,10 @@ def build(sources: Path, out: Path) -> BuildResult:
     city_years = city_years[city_years["geoid"].isin(included)]
     check_boundary_sources(sources, included)
     with step("building the city boundaries", sources / "boundaries"):
-        cities = boundaries.build_cities(sources, included)
+        cities = assemble.build_cities(sources, included)
         fill_missing_populations(cities, city_years)
     with step("building the state outlines", sources / "boundaries"):
-        states = boundaries.build_states(sources)
+        states = assemble.build_states(sources)
 
     result = BuildResult(unmatched=unmatched)
     result.files = {

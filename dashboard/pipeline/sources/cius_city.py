@@ -11,28 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.pipeline.io import source_errors
-from dashboard.pipeline.sources.cius_common import (
-    COUNT_COLUMNS,
-    STATE_CODES,
-    clean_label,
-    detect_columns,
-    find_header,
-    finish_frame,
-    footnote_row,
-    header_key,
-    parse_count,
-    pick_rape,
-    read_footnotes,
-    read_xls_rows,
-    require_columns,
-    split_marks,
-    state_code,
-    title_year,
-)
+from dashboard.pipeline.sources import cius_common as cius
 
 log = logging.getLogger(__name__)
 SOURCE_KIND = "cius_city_table"
-USPS_CODES: frozenset[str] = frozenset(STATE_CODES.values())
+USPS_CODES: frozenset[str] = frozenset(cius.STATE_CODES.values())
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -84,25 +67,25 @@ def parse_city_table(table: CityTable) -> list[dict]:
 
 def _parse_city_table(table: CityTable) -> list[dict]:
     where = f"{table.source} ({table.path.name})"
-    rows = read_xls_rows(table.path)
-    header_index = find_header(rows, ("city",), where)
+    rows = cius.read_xls_rows(table.path)
+    header_index = cius.find_header(rows, ("city",), where)
     header = rows[header_index]
-    printed_year = title_year(rows, header_index)
+    printed_year = cius.title_year(rows, header_index)
     if printed_year is not None and printed_year != table.year:
         raise ValueError(f"{where}: title says {printed_year}")
-    keys = [header_key(c) for c in header]
+    keys = [cius.header_key(c) for c in header]
     if "state" not in keys:
         raise ValueError(f"{where}: no State column in {header!r}")
     state_col, city_col = keys.index("state"), keys.index("city")
-    columns = detect_columns(header, table.year)
-    require_columns(columns, population=True, where=where)
+    columns = cius.detect_columns(header, table.year)
+    cius.require_columns(columns, population=True, where=where)
     if "rape_mixed" in columns:
         raise ValueError(f"{where}: rape column of unknown definition")
-    header_marks = [m for c in header for m in split_marks(str(c))[1]]
+    header_marks = [m for c in header for m in cius.split_marks(str(c))[1]]
 
     # Data end where the footnotes begin: the first footnote row after the header.
-    end = next((i for i in range(header_index + 1, len(rows)) if footnote_row(rows[i])), len(rows))
-    footnotes = read_footnotes(rows, end, where)
+    end = next((i for i in range(header_index + 1, len(rows)) if cius.footnote_row(rows[i])), len(rows))
+    footnotes = cius.read_footnotes(rows, end, where)
     for mark in header_marks:
         if mark not in footnotes.texts:
             log.warning("%s: header footnote %d is not printed", where, mark)
@@ -111,13 +94,13 @@ def _parse_city_table(table: CityTable) -> list[dict]:
     state_label = ""
     for index in range(header_index + 1, end):
         cells = rows[index]
-        printed_state = clean_label(cells[state_col]) if state_col < len(cells) else ""
+        printed_state = cius.clean_label(cells[state_col]) if state_col < len(cells) else ""
         if printed_state:
-            if not state_code(printed_state):
+            if not cius.state_code(printed_state):
                 log.warning("%s row %d: unknown state %r skipped", where, index + 1, printed_state)
                 continue
             state_label = printed_state
-        city = clean_label(cells[city_col]) if city_col < len(cells) else ""
+        city = cius.clean_label(cells[city_col]) if city_col < len(cells) else ""
         if not city:
             if any(isinstance(c, float) for c in cells):
                 log.warning("%s row %d: figures without a city name skipped", where, index + 1)
@@ -128,17 +111,17 @@ def _parse_city_table(table: CityTable) -> list[dict]:
             raise ValueError(f"{where} row {index + 1}: city {city!r} before any state")
         cell_where = f"{where} row {index + 1} ({city})"
         values = {
-            name: parse_count(cells[pos] if pos < len(cells) else "", where=cell_where)
+            name: cius.parse_count(cells[pos] if pos < len(cells) else "", where=cell_where)
             for name, pos in columns.items()
         }
-        rape, definition = pick_rape(values, table.year)
-        marks = [*split_marks(state_label)[1], *split_marks(city)[1]]
+        rape, definition = cius.pick_rape(values, table.year)
+        marks = [*cius.split_marks(state_label)[1], *cius.split_marks(city)[1]]
         records.append(
             {
-                "state": state_code(state_label),
+                "state": cius.state_code(state_label),
                 "agency": city,
                 "year": table.year,
-                **{c: values.get(c) for c in COUNT_COLUMNS if c != "rape"},
+                **{c: values.get(c) for c in cius.COUNT_COLUMNS if c != "rape"},
                 "rape": rape,
                 "rape_definition": definition,
                 "source": table.source,
@@ -156,7 +139,7 @@ def _parse_city_tables_cached(sources: Path) -> pd.DataFrame:
     if not tables:
         raise FileNotFoundError(f"no CIUS city tables under {Path(sources) / 'crime'}")
     records = [record for table in tables for record in parse_city_table(table)]
-    return finish_frame(records, what="CIUS city tables")
+    return cius.finish_frame(records, what="CIUS city tables")
 
 
 def parse_city_tables(sources: Path) -> pd.DataFrame:

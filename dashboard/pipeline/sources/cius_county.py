@@ -16,23 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.pipeline.io import source_errors
-from dashboard.pipeline.sources.cius_common import (
-    COUNT_COLUMNS,
-    clean_label,
-    detect_columns,
-    find_header,
-    finish_frame,
-    footnote_row,
-    header_key,
-    parse_count,
-    pick_rape,
-    read_footnotes,
-    read_xls_rows,
-    require_columns,
-    split_marks,
-    state_code,
-    title_year,
-)
+from dashboard.pipeline.sources import cius_common as cius
 
 log = logging.getLogger(__name__)
 
@@ -54,43 +38,49 @@ def _parse_table_10(path: Path, year: int) -> list[dict]:
 def _parse_camden_row(path: Path, year: int) -> list[dict]:
     source = f"FBI CIUS {year} Table 10 (New Jersey)"
     where = f"{source} ({path.name})"
-    rows = read_xls_rows(path)
-    header_index = find_header(rows, ("county",), where)
+    rows = cius.read_xls_rows(path)
+    header_index = cius.find_header(rows, ("county",), where)
     header = rows[header_index]
-    printed_year = title_year(rows, header_index)
+    printed_year = cius.title_year(rows, header_index)
     if printed_year is not None and printed_year != year:
         raise ValueError(f"{where}: title says {printed_year}")
-    keys = [header_key(c) for c in header]
+    keys = [cius.header_key(c) for c in header]
     agency_col = keys.index("county")
-    columns = detect_columns(header, year)
-    require_columns(columns, population=False, where=where)
+    columns = cius.detect_columns(header, year)
+    cius.require_columns(columns, population=False, where=where)
 
     # The state heading ("NEW JERSEY1" in 2015) sits in the title rows and may carry a footnote.
     state_label = next(
-        (clean_label(c) for cells in rows[:header_index] for c in cells if state_code(str(c)) == "NJ"), ""
+        (
+            cius.clean_label(c)
+            for cells in rows[:header_index]
+            for c in cells
+            if cius.state_code(str(c)) == "NJ"
+        ),
+        "",
     )
     if not state_label:
         raise ValueError(f"{where}: no NEW JERSEY heading")
-    end = next((i for i in range(header_index + 1, len(rows)) if footnote_row(rows[i])), len(rows))
-    footnotes = read_footnotes(rows, end, where)
+    end = next((i for i in range(header_index + 1, len(rows)) if cius.footnote_row(rows[i])), len(rows))
+    footnotes = cius.read_footnotes(rows, end, where)
 
     records: list[dict] = []
     for index in range(header_index + 1, end):
-        label = clean_label(rows[index][agency_col])
-        name, marks = split_marks(label)
+        label = cius.clean_label(rows[index][agency_col])
+        name, marks = cius.split_marks(label)
         if name != AGENCY:
             continue
         cell_where = f"{where} row {index + 1} ({label})"
-        values = {name: parse_count(rows[index][pos], where=cell_where) for name, pos in columns.items()}
-        rape, definition = pick_rape(values, year)
-        notes = [CAMDEN_NOTE, *footnotes.notes([*split_marks(state_label)[1], *marks], cell_where)]
+        values = {name: cius.parse_count(rows[index][pos], where=cell_where) for name, pos in columns.items()}
+        rape, definition = cius.pick_rape(values, year)
+        notes = [CAMDEN_NOTE, *footnotes.notes([*cius.split_marks(state_label)[1], *marks], cell_where)]
         records.append(
             {
                 "state": "NJ",
                 "agency": AGENCY,
                 "year": year,
                 "population": None,
-                **{c: values.get(c) for c in COUNT_COLUMNS if c not in ("population", "rape")},
+                **{c: values.get(c) for c in cius.COUNT_COLUMNS if c not in ("population", "rape")},
                 "rape": rape,
                 "rape_definition": definition,
                 "source": source,
@@ -113,7 +103,7 @@ def _parse_camden_county_cached(sources: Path) -> pd.DataFrame:
     if not files:
         raise FileNotFoundError(f"no New Jersey Table 10 files under {sources / 'crime'}")
     records = [record for year, path in sorted(files) for record in _parse_table_10(path, year)]
-    return finish_frame(records, what="CIUS Table 10 (Camden County PD)")
+    return cius.finish_frame(records, what="CIUS Table 10 (Camden County PD)")
 
 
 def parse_camden_county(sources: Path) -> pd.DataFrame:

@@ -32,19 +32,8 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.pipeline.io import check_source_csv, source_errors
+from dashboard.pipeline.sources import cius_common as cius
 from dashboard.pipeline.sources.cius_city import USPS_CODES, parse_city_tables
-from dashboard.pipeline.sources.cius_common import (
-    COUNT_COLUMNS,
-    REVISED_ONLY_FROM,
-    REVISED_RAPE_FROM,
-    clean_label,
-    detect_columns,
-    finish_frame,
-    parse_count,
-    read_footnotes,
-    require_columns,
-    split_marks,
-)
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +95,7 @@ def area_states(label: str) -> str:
     """Candidate USPS codes of an MSA/M.D. heading, "|"-joined in printed order ("TN|MS|AR"); "" if none."""
     if "Puerto Rico" in label:
         return "PR"
-    heading = _AREA.split(_dc(clean_label(label)))[0]
+    heading = _AREA.split(_dc(cius.clean_label(label)))[0]
     codes = [c for m in _AREA_STATES.finditer(heading) for c in m["states"].split("-") if c in USPS_CODES]
     return "|".join(dict.fromkeys(codes))
 
@@ -118,14 +107,14 @@ def _dc(label: str) -> str:
 
 def _city_state(label: str) -> str:
     """USPS code printed after the city ("Chicago, IL4, 5" -> "IL"), or ""."""
-    base, _ = split_marks(_dc(label))
+    base, _ = cius.split_marks(_dc(label))
     match = _LABEL_STATE.search(base)
     return match["state"] if match and match["state"] in USPS_CODES else ""
 
 
 def _name_key(label: str) -> str:
     """Label reduced for looking a city up in the city table: no "City of", footnotes, state or case."""
-    base, _ = split_marks(_dc(label))
+    base, _ = cius.split_marks(_dc(label))
     base = re.sub(r"^City of\s+", "", base)
     base = _LABEL_STATE.sub("", base)
     return " ".join(base.lower().split())
@@ -145,14 +134,14 @@ def _parse_msa_rows(table: MsaTable) -> list[dict]:
     if header_index is None:
         raise ValueError(f"{where}: no header row with 'Population'")
     header = rows[header_index]
-    columns = detect_columns(header, table.year)
-    require_columns(columns, population=True, where=where)
+    columns = cius.detect_columns(header, table.year)
+    cius.require_columns(columns, population=True, where=where)
     first_count = min(columns.values())  # label columns are the ones before the first figure
     end = next(
         (i for i in range(header_index + 1, len(rows)) if re.match(r"^\d{1,2}\s*[A-Za-z]", rows[i][0] or "")),
         len(rows),
     )
-    footnotes = read_footnotes(rows, end, where)
+    footnotes = cius.read_footnotes(rows, end, where)
     dash_is_zero = any(re.search(r"dash.*zero report", r, re.I) for r in footnotes.remarks)
 
     records: list[dict] = []
@@ -161,7 +150,7 @@ def _parse_msa_rows(table: MsaTable) -> list[dict]:
     area_label, candidates, in_cities = "", "", False
     for index in range(header_index + 1, end):
         row = rows[index] + [""] * (len(header) - len(rows[index]))
-        labels = [clean_label(c) for c in row[:first_count] if c.strip()]
+        labels = [cius.clean_label(c) for c in row[:first_count] if c.strip()]
         label = labels[0] if labels else ""
         figures = {name: row[pos] for name, pos in columns.items()}
         has_figures = any(str(v).strip() for v in figures.values())
@@ -187,18 +176,18 @@ def _parse_msa_rows(table: MsaTable) -> list[dict]:
         agency = match["name"] if match else label
         cell_where = f"{where} row {index + 1} ({agency}, {area_label})"
         state = _city_state(agency)
-        bare = re.search(r"\s([A-Z]{2})$", split_marks(agency)[0])
+        bare = re.search(r"\s([A-Z]{2})$", cius.split_marks(agency)[0])
         if not state and bare and bare[1] in candidates.split("|"):
             state = bare[1]  # "Warwick RI" (2016) lacks the comma
         if state and candidates and state not in candidates.split("|"):
             log.warning("%s: city state %s not among MSA states %s", cell_where, state, candidates)
         values = {
-            name: parse_count(value, dash_is_zero=dash_is_zero, where=cell_where)
+            name: cius.parse_count(value, dash_is_zero=dash_is_zero, where=cell_where)
             for name, value in figures.items()
         }
-        if values.get("rape_legacy") is not None or table.year < REVISED_RAPE_FROM:
+        if values.get("rape_legacy") is not None or table.year < cius.REVISED_RAPE_FROM:
             rape, definition = values.get("rape_legacy"), "legacy"
-        elif table.year >= REVISED_ONLY_FROM:
+        elif table.year >= cius.REVISED_ONLY_FROM:
             rape, definition = values.get("rape_revised"), "revised"
         else:  # 2013-2016: mixed column, resolved below from the city table
             rape, definition = values.get("rape_mixed"), ""
@@ -207,12 +196,12 @@ def _parse_msa_rows(table: MsaTable) -> list[dict]:
                 "state": state or candidates,
                 "agency": agency,
                 "year": table.year,
-                **{c: values.get(c) for c in COUNT_COLUMNS if c != "rape"},
+                **{c: values.get(c) for c in cius.COUNT_COLUMNS if c != "rape"},
                 "rape": rape,
                 "rape_definition": definition,
                 "source": table.source,
                 "source_kind": SOURCE_KIND,
-                "notes": " | ".join(dict.fromkeys(footnotes.notes(split_marks(agency)[1], cell_where))),
+                "notes": " | ".join(dict.fromkeys(footnotes.notes(cius.split_marks(agency)[1], cell_where))),
             }
         )
     log.info("%s: %d principal-city rows, %d footnotes", where, len(records), len(footnotes.texts))
@@ -246,7 +235,7 @@ def _resolve_mixed_rape(records: list[dict], sources: Path) -> None:
     if not mixed:
         return
     city = parse_city_tables(sources)
-    city = city[city["year"].between(REVISED_RAPE_FROM, REVISED_ONLY_FROM - 1)]
+    city = city[city["year"].between(cius.REVISED_RAPE_FROM, cius.REVISED_ONLY_FROM - 1)]
     fields = ["year", "state", "agency", "population", "rape", "rape_definition", "source"]
     by_name: dict[tuple[int, str, str], list[dict]] = {}
     by_population: dict[tuple[int, str, int], list[dict]] = {}
@@ -299,7 +288,7 @@ def _parse_msa_tables_cached(sources: Path) -> pd.DataFrame:
         raise FileNotFoundError(f"no MSA tables under {sources / MSA_DIR}")
     records = [record for table in tables for record in _parse_msa_table(table)]
     _resolve_mixed_rape(records, sources)
-    return finish_frame(records, what="CIUS MSA tables")
+    return cius.finish_frame(records, what="CIUS MSA tables")
 
 
 def parse_msa_tables(sources: Path) -> pd.DataFrame:
