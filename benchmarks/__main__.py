@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger("benchmarks")
 
     if args.command == "run":
-        out = args.out or default_out(args.smoke)
+        out = args.out or default_out(args.smoke, args.only)
         results = run(args.smoke, args.only, out)
         failed = [n for n, s in results["sections"].items() if "error" in s]
         for goal in results["goals"]:

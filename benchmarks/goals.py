@@ -65,6 +65,14 @@ def evaluate(results: dict) -> list[Goal]:
             Goal("interaction", f">= 100x smaller than the naive baseline ({label})", 100.0,
                  row.get("smaller_vs_naive"), "x", "min"),
         ]  # fmt: skip
+    year = _get(sections, "interaction", "atlas", "year") or {}
+    if year:
+        goals += [
+            Goal("interaction", "requests per year change <= 4 (one view state per interaction)", 4,
+                 year.get("requests_per_interaction"), "requests", "max"),
+            Goal("interaction", "everything a year change sends <= 12 KB on the wire (p50)", 12 * 1024,
+                 _get(year, "total_wire_bytes", "p50"), "bytes", "max"),
+        ]  # fmt: skip
     first = _get(sections, "first_load", "comparison") or {}
     if first:
         goals += [

@@ -15,8 +15,11 @@ END = "<!-- results:end -->"
 
 
 def latest_results() -> Path | None:
-    """The newest full run (smoke runs only when there is nothing else)."""
-    files = sorted(RESULTS_DIR.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    """The newest full run (smoke runs only when there is nothing else; partial ``-only-`` runs never)."""
+    # Named <UTC time>...json, so the name orders them (file times do not survive a clone); soak.json and
+    # partial ``-only-`` runs are not runs of the whole suite.
+    files = sorted(RESULTS_DIR.glob("2*.json"))
+    files = [f for f in files if "-only-" not in f.name]
     full = [f for f in files if "smoke" not in f.name]
     return (full or files or [None])[-1]
 

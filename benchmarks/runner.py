@@ -20,9 +20,11 @@ SECTIONS = ("startup", "interaction", "first_load", "exports", "scale", "load")
 SCALE_PNG = Path(__file__).resolve().parent / "scale.png"
 
 
-def default_out(smoke: bool) -> Path:
+def default_out(smoke: bool, only: list[str] | None = None) -> Path:
+    """``<UTC time>[-only-<sections>][-smoke].json``; the README report skips partial (``-only-``) runs."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return RESULTS_DIR / f"{stamp}{'-smoke' if smoke else ''}.json"
+    part = f"-only-{'-'.join(only)}" if only else ""
+    return RESULTS_DIR / f"{stamp}{part}{'-smoke' if smoke else ''}.json"
 
 
 def run(smoke: bool, only: list[str] | None, out: Path) -> dict:
