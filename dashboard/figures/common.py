@@ -26,9 +26,15 @@ def theme() -> dict:
         return json.load(handle)
 
 
+def dataset_label(version: str) -> str:
+    """How charts name the data version: "Dataset 69e0aa8b4f" (the id ``dataset_version`` gives is
+    "data 69e0aa8b4f"; printed after "Dataset" it read "Dataset data 69e0aa8b4f")."""
+    return f"Dataset {version.removeprefix('data ').strip()}"
+
+
 def source_line(version: str, extra: str = "") -> str:
     """Two short lines so the citation survives narrow embeds: source, then version and note."""
-    text = f"{SOURCE_CITATION}.<br>Dataset {version}."
+    text = f"{SOURCE_CITATION}.<br>{dataset_label(version)}."
     return f"{text} {extra}" if extra else text
 
 

@@ -22,7 +22,13 @@ from dashboard.data.dataset import Dataset
 from dashboard.data.measures import city_series, year_snapshot
 from dashboard.data.state import MAX_CITIES, ViewState, cohort_members, cohort_options, parse_query
 from dashboard.figures import map as map_fig
-from dashboard.figures.common import MEASURE_LABELS, SOURCE_CITATION, format_value, is_source_annotation
+from dashboard.figures.common import (
+    MEASURE_LABELS,
+    SOURCE_CITATION,
+    dataset_label,
+    format_value,
+    is_source_annotation,
+)
 from dashboard.figures.inset import bounds, city_inset_spec
 from dashboard.publish.standalone import (
     LOWER_48,
@@ -109,7 +115,7 @@ def source_notes(text: str, version: str) -> str:
     (the slide prints those once)."""
     notes = []
     for piece in re.split(r"<br\s*/?>", text or ""):
-        piece = plain_text(piece).replace(f"Dataset {version}.", "").replace(" (see note)", "").strip()
+        piece = plain_text(piece).replace(f"{dataset_label(version)}.", "").replace(" (see note)", "").strip()
         if piece and not piece.startswith(SOURCE_CITATION):
             notes.append(piece)
     return " · ".join(notes)
@@ -276,7 +282,7 @@ def _city_slide(dataset: Dataset, state: ViewState, deck: _Deck, index: int, geo
 def _footer(dataset: Dataset, notes: str) -> str:
     notes = notes.strip()
     return (
-        f'<p class="source">{html.escape(SOURCE_CITATION)}. Dataset {html.escape(dataset.version)}.'
+        f'<p class="source">{html.escape(SOURCE_CITATION)}. {html.escape(dataset_label(dataset.version))}.'
         + (f" {html.escape(notes)}" if notes else "")
         + "</p>"
     )

@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from dashboard.data.dataset import Dataset
 from dashboard.data.state import ViewState, cohort_options
+from dashboard.figures.common import dataset_label
 from dashboard.figures.ranking import FBI_RANKING_CAUTION
 from dashboard.web import ids
 
@@ -303,7 +304,7 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
             html.Footer(
                 html.P(
                     [
-                        f"Dataset {dataset.version}. ",
+                        f"{dataset_label(dataset.version)}. ",
                         "Data files and their provenance: ",
                         html.A("geodata/", href="/data/"),
                         ".",

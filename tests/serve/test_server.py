@@ -65,3 +65,14 @@ def test_versioned_geometry_is_immutable_and_preloaded(client, dataset) -> None:
     assert "immutable" not in stale.headers["Cache-Control"]  # an old page must not pin new bytes
     page = client.get("/").get_data(as_text=True)
     assert f'<link rel="preload" href="{url}" as="fetch"' in page
+
+
+@pytest.mark.parametrize(
+    "path", ["/_dash-layout", "/embed/trends?cohort=psp-2017", "/embed/map", "/?present=1&cohort=psp-2017"]
+)
+def test_the_data_version_is_named_once_not_dataset_data(client, dataset, path: str) -> None:
+    """Issue 17 item 3: every chart said "Dataset data 69e0aa8b4f"."""
+    text = client.get(path).get_data(as_text=True)
+    version_id = dataset.version.removeprefix("data ")
+    assert f"Dataset {version_id}" in text
+    assert "Dataset data" not in text

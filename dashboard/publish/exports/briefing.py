@@ -12,7 +12,7 @@ from dashboard.data.dataset import Dataset
 from dashboard.data.notes import city_notes, general_notes
 from dashboard.data.state import ViewState
 from dashboard.errors import RequestError
-from dashboard.figures.common import MEASURE_LABELS, SOURCE_CITATION, theme
+from dashboard.figures.common import MEASURE_LABELS, SOURCE_CITATION, dataset_label, theme
 from dashboard.figures.ranking import FBI_RANKING_CAUTION
 from dashboard.publish.exports.charts import (
     _cities_were_cut,
@@ -143,7 +143,7 @@ def _cover_blocks(dataset: Dataset, state: ViewState) -> list[_Block]:
             "small",
             f"Map and ranking for {state.year} ({MEASURE_LABELS[state.measure]}; ranking threshold "
             f"{state.threshold:g}× the national rate); one page per city for {state.year_from}–"
-            f"{state.year_to}; sources and caveats on the last page. Dataset {dataset.version}.",
+            f"{state.year_to}; sources and caveats on the last page. {dataset_label(dataset.version)}.",
         ),
     ]
 
@@ -151,7 +151,7 @@ def _cover_blocks(dataset: Dataset, state: ViewState) -> list[_Block]:
 def _sources_blocks(dataset: Dataset, state: ViewState) -> list[_Block]:
     blocks = [
         _Block("title", "Sources and caveats"),
-        _Block("text", f"{SOURCE_CITATION}. Dataset {dataset.version}."),
+        _Block("text", f"{SOURCE_CITATION}. {dataset_label(dataset.version)}."),
         _Block(
             "small",
             "Every number traces to a published FBI or Census file; the file and table for each city-year "

@@ -9,7 +9,7 @@ import textwrap
 from dashboard.data.dataset import Dataset
 from dashboard.data.state import MAX_CITIES, ViewState
 from dashboard.errors import RequestError
-from dashboard.figures.common import SOURCE_CITATION, is_source_annotation, theme
+from dashboard.figures.common import SOURCE_CITATION, dataset_label, is_source_annotation, theme
 from dashboard.publish.exports.metadata import pdf_with_metadata, png_with_text, svg_with_text
 from dashboard.publish.exports.renderer import RenderJob, get_renderer
 from dashboard.views.registry import get_chart
@@ -122,7 +122,7 @@ def render_chart(
         _strip_tags(figure.get("layout", {}).get("title", {}).get("text", "")) or "Safety Partnership Atlas"
     )
     description = get_chart(chart).summary(dataset, state)
-    source = f"{SOURCE_CITATION}. Dataset {dataset.version}."
+    source = f"{SOURCE_CITATION}. {dataset_label(dataset.version)}."
     if fmt == "png":
         return png_with_text(data, {"Title": title, "Description": description, "Source": source})
     if fmt == "svg":
@@ -187,7 +187,7 @@ def _document_info(dataset: Dataset, title: str, description: str) -> dict[str, 
         "/Title": title,
         "/Subject": description,
         "/Author": "Safety Partnership Atlas",
-        "/Keywords": f"{SOURCE_CITATION}; dataset {dataset.version}",
+        "/Keywords": f"{SOURCE_CITATION}; {dataset_label(dataset.version)}",
         "/Creator": "Safety Partnership Atlas (plotly, kaleido, Chromium)",
     }
 
