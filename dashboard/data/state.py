@@ -87,6 +87,19 @@ def _clip(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _choice(key: str, raw: str, options, current: str, hint: str, notices: list[str]) -> str:
+    """One of ``options`` for a URL value, in any case ("Murder", "RATE"); a notice says which value is
+    used when it is not exactly what the link said."""
+    by_lower = {option.lower(): option for option in options}
+    chosen = by_lower.get(raw.strip().lower())
+    if chosen is None:
+        notices.append(f"Unknown {key} “{_clip(raw)}” ignored{hint}; showing “{current}”.")
+        return current
+    if chosen != raw:
+        notices.append(f"{key.capitalize()} “{_clip(raw)}” read as “{chosen}”.")
+    return chosen
+
+
 def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewState:
     """A ViewState from a query string; invalid parts are dropped with a notice."""
     params = parse_qs(query.lstrip("?"), keep_blank_values=False) if isinstance(query, str) else dict(query)
@@ -95,22 +108,15 @@ def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewS
     years = dataset.years
     state = ViewState(year_to=max(years), year_from=max(DEFAULT_FROM, min(years)))
 
-    cohorts = cohort_options(dataset)
-    if "cohort" in first:
-        if first["cohort"] in cohorts:
-            state = replace(state, cohort=first["cohort"])
-        else:
-            notices.append(f"Unknown cohort “{_clip(first['cohort'])}” ignored.")
-    if "offence" in first:
-        if first["offence"] in OFFENCES:
-            state = replace(state, offence=first["offence"])
-        else:
-            notices.append(f"Unknown offence “{_clip(first['offence'])}” ignored.")
-    if "measure" in first:
-        if first["measure"] in MEASURES:
-            state = replace(state, measure=first["measure"])
-        else:
-            notices.append(f"Unknown measure “{_clip(first['measure'])}” ignored (use rate, ratio or count).")
+    choices = (
+        ("cohort", cohort_options(dataset), ""),
+        ("offence", OFFENCES, ""),
+        ("measure", MEASURES, " (use rate, ratio or count)"),
+    )
+    for key, options, hint in choices:
+        if key in first:
+            value = _choice(key, first[key], options, getattr(state, key), hint, notices)
+            state = replace(state, **{key: value})
     for key, attr in (("year", "year"), ("from", "year_from"), ("to", "year_to")):
         if key in first:
             raw = first[key].strip()

@@ -51,3 +51,17 @@ def test_unicode_digits_are_refused_with_a_notice_not_a_crash(dataset) -> None:
     state = parse_query("year=%C2%B2&from=%D9%A3", dataset)
     assert state.year == ViewState().year
     assert any("²" in n for n in state.notices) and any("٣" in n for n in state.notices)
+
+
+def test_url_values_are_read_in_any_case_and_the_notice_says_which_value_is_used(dataset) -> None:
+    """Issue 17 item 4: ``offence=Murder`` and ``measure=RATE`` were refused."""
+    state = parse_query("offence=Murder&measure=RATE&cohort=VRN-2016", dataset)
+    assert (state.offence, state.measure, state.cohort) == ("murder", "rate", "vrn-2016")
+    assert "Offence “Murder” read as “murder”." in state.notices
+    assert "Measure “RATE” read as “rate”." in state.notices
+    unknown = parse_query("offence=arson&measure=perc", dataset)
+    assert (unknown.offence, unknown.measure) == ("violent_crime", "ratio")
+    assert any("arson" in n and "showing “violent_crime”" in n for n in unknown.notices)
+    assert any("perc" in n and "showing “ratio”" in n for n in unknown.notices)
+    exact = parse_query("offence=murder&measure=rate", dataset)
+    assert exact.notices == ()
