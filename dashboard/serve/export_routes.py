@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from urllib.parse import quote
 
 import flask
 
@@ -53,9 +54,24 @@ def _size(name: str) -> int | None:
 EXPORT_MAX_AGE = 3600  # s: a result is fixed for a dataset and code version; a deploy may change it
 
 
-def _file_response(body: bytes, kind: str, filename: str, *, attachment: bool, hit: bool) -> flask.Response:
-    """The export with validators: identical bytes for identical views, so clients may keep it."""
+NOTICE_HEADER = "X-Atlas-Notice"
+# Printable ASCII stays as it is; anything else (quotes, dashes, a user's unicode) is percent-encoded UTF-8.
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def notice_header(notices: tuple[str, ...]) -> str:
+    """The notices of a view as one header value: UTF-8, percent-encoded (``decodeURIComponent``)."""
+    return quote(" ".join(notices), safe=_HEADER_SAFE)[:4000]
+
+
+def _file_response(
+    body: bytes, kind: str, filename: str, *, attachment: bool, hit: bool, notices: tuple[str, ...] = ()
+) -> flask.Response:
+    """The export with validators: identical bytes for identical views, so clients may keep it; what the
+    link asked for that was not used is said in ``X-Atlas-Notice`` (and inside the file)."""
     response = flask.Response(body, content_type=export_charts.CONTENT_TYPES[kind])
+    if notices:
+        response.headers[NOTICE_HEADER] = notice_header(notices)
     disposition = "attachment" if attachment else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response.headers["Cache-Control"] = f"public, max-age={EXPORT_MAX_AGE}"
@@ -102,7 +118,7 @@ def register_export_routes(server: flask.Flask, dataset: Dataset) -> None:
         except Exception as exc:
             return _failure("data", exc)
         filename = export_csv.export_filename(dataset, state, "data", "csv")
-        return _file_response(body, "csv", filename, attachment=True, hit=hit)
+        return _file_response(body, "csv", filename, attachment=True, hit=hit, notices=state.notices)
 
     @server.get("/export/briefing.pdf")
     def export_briefing():
@@ -115,7 +131,7 @@ def register_export_routes(server: flask.Flask, dataset: Dataset) -> None:
         except Exception as exc:
             return _failure("briefing", exc)
         filename = export_csv.export_filename(dataset, state, "briefing", "pdf")
-        return _file_response(body, "pdf", filename, attachment=False, hit=hit)
+        return _file_response(body, "pdf", filename, attachment=False, hit=hit, notices=state.notices)
 
     @server.get("/export/<name>")
     def export_chart(name: str):
@@ -142,4 +158,4 @@ def register_export_routes(server: flask.Flask, dataset: Dataset) -> None:
         except Exception as exc:
             return _failure(chart, exc)
         filename = export_csv.export_filename(dataset, state, chart, fmt)
-        return _file_response(body, fmt, filename, attachment=False, hit=hit)
+        return _file_response(body, fmt, filename, attachment=False, hit=hit, notices=state.notices)

@@ -17,7 +17,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 import zlib
 from itertools import pairwise
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import numpy as np
 import pytest
@@ -25,7 +25,7 @@ import pytest
 from dashboard import errors
 from dashboard.data.measures import city_series
 from dashboard.data.state import parse_query
-from dashboard.figures.common import SOURCE_CITATION
+from dashboard.figures.common import SOURCE_CITATION, dataset_label
 from dashboard.publish.exports import briefing as export_briefing
 from dashboard.publish.exports import browser as export_browser
 from dashboard.publish.exports import charts as export_charts
@@ -135,7 +135,7 @@ def test_csv_rows_are_the_city_series_of_the_view(client, dataset) -> None:
     assert response.headers["Content-Disposition"].endswith('.csv"')
     text = response.get_data(as_text=True)
     header = [line for line in text.splitlines() if line.startswith("#")]
-    assert any(dataset.version in line for line in header)
+    assert any(dataset_label(dataset.version) in line for line in header)
     assert any(SOURCE_CITATION in line for line in header)
     assert any("cities=4748000,4737640" in line for line in header)
     assert any("Empty cell = not available" in line for line in header)
@@ -180,6 +180,25 @@ def test_csv_with_no_cities_has_only_the_header(client) -> None:
     response = client.get("/export/data.csv?cohort=all-cities")
     assert response.status_code == 200
     assert csv_rows(response.get_data(as_text=True)) == []
+    assert "# No rows: this view has no city" in response.get_data(as_text=True)
+
+
+def test_exports_say_what_the_link_asked_for_that_they_do_not_show(client) -> None:
+    """Issue 17 item 2: ``cities=abc`` gave an empty CSV and ``year=1900`` another year, both 200 and
+    silent. The notice is now in the file and in ``X-Atlas-Notice`` (percent-encoded UTF-8)."""
+    csv_response = client.get("/export/data.csv?cities=abc")
+    assert csv_response.status_code == 200
+    notice = unquote(csv_response.headers["X-Atlas-Notice"])
+    assert "abc" in notice and notice.isprintable()
+    text = csv_response.get_data(as_text=True)
+    assert "# Ignored in the link: Unknown or repeated city code(s) ignored: abc." in text
+    svg = client.get("/export/ranking.svg?year=1900")
+    assert svg.status_code == 200
+    assert "1900" in unquote(svg.headers["X-Atlas-Notice"])
+    drawn = " ".join(ET.fromstring(svg.data).itertext())
+    assert "Not as linked" in drawn and "1900" in drawn
+    clean = client.get("/export/data.csv?cities=4748000")
+    assert "X-Atlas-Notice" not in clean.headers
 
 
 def test_csv_drops_invalid_parameters_without_failing(client) -> None:
@@ -276,7 +295,7 @@ def test_trends_png_has_twice_the_size_and_alt_text(client, dataset) -> None:
     state = parse_query(QUERY, dataset)
     expected = registry.chart_summary(dataset, state, "trends").translate(export_metadata._LATIN1_FALLBACKS)
     assert text["Description"] == expected
-    assert dataset.version in text["Source"] and SOURCE_TEXT in text["Source"]
+    assert dataset_label(dataset.version) in text["Source"] and SOURCE_TEXT in text["Source"]
 
 
 def test_ranking_svg_is_xml_with_the_source_line(client, dataset) -> None:
@@ -290,7 +309,7 @@ def test_ranking_svg_is_xml_with_the_source_line(client, dataset) -> None:
     assert desc.startswith(registry.chart_summary(dataset, parse_query(QUERY, dataset), "ranking"))
     assert root.find(f"{ns}title").text.startswith(dataset.offence_label("murder") + " in 2015")
     text = " ".join(t for t in root.itertext())
-    assert SOURCE_TEXT in text and dataset.version in text
+    assert SOURCE_TEXT in text and dataset_label(dataset.version) in text and "Dataset data" not in text
 
 
 def test_trends_pdf_has_the_source_line_and_summary(client, dataset) -> None:
@@ -301,7 +320,7 @@ def test_trends_pdf_has_the_source_line_and_summary(client, dataset) -> None:
     reader = pypdf.PdfReader(io.BytesIO(response.data))
     assert len(reader.pages) == 1
     text = pdf_text(response.data)
-    assert SOURCE_TEXT in text and dataset.version in text
+    assert SOURCE_TEXT in text and dataset_label(dataset.version) in text and "Dataset data" not in text
     state = parse_query(QUERY, dataset)
     assert reader.metadata["/Subject"] == registry.chart_summary(dataset, state, "trends")
     assert "Murder" in reader.metadata["/Title"]
@@ -382,10 +401,10 @@ def test_briefing_has_cover_city_pages_and_sources(client, dataset) -> None:
     assert "briefing" in pages[0] and "2015" in pages[0] and SOURCE_TEXT in pages[0]
     for page, geoid in zip(pages[1:4], ("4748000", "4737640", "2836000"), strict=True):
         assert dataset.label(geoid) in page and "times the national rate" in page
-    assert "Sources and caveats" in pages[-1] and dataset.version in pages[-1]
+    assert "Sources and caveats" in pages[-1] and dataset_label(dataset.version) in pages[-1]
     assert "Jackson, MS" in pages[-1] and "Memphis, TN" in pages[-1]
     assert [item["/Title"] for item in reader.outline][-1] == "Sources and caveats"
-    assert dataset.version in reader.metadata["/Keywords"]
+    assert dataset_label(dataset.version) in reader.metadata["/Keywords"]
 
 
 def test_a_crashed_browser_is_restarted(dataset, renderer) -> None:

@@ -145,6 +145,7 @@ def _cover_blocks(dataset: Dataset, state: ViewState) -> list[_Block]:
             f"{state.threshold:g}× the national rate); one page per city for {state.year_from}–"
             f"{state.year_to}; sources and caveats on the last page. {dataset_label(dataset.version)}.",
         ),
+        *[_Block("small", f"Not as linked: {notice}") for notice in state.notices],
     ]
 
 

@@ -92,10 +92,23 @@ def _sized_chart(
     _check_size("height", height)
     width = width or DEFAULT_WIDTH
     figure = get_chart(chart).static_figure(dataset, state, width, height or DEFAULT_HEIGHTS.get(chart, 600))
+    _add_notices(figure, state.notices)
     if height is None:
         natural = DEFAULT_HEIGHTS.get(chart) or int(figure.get("layout", {}).get("height") or 600)
         height = min(HEIGHT_RANGE[1], max(HEIGHT_RANGE[0], natural))
     return _fit_for_export(figure, chart, width, height), width, height
+
+
+def _add_notices(figure: dict, notices: tuple[str, ...]) -> None:
+    """What the link asked for that the chart does not show goes on the chart's note line, as the page
+    shows it in its notice box (an export never falls back silently)."""
+    if not notices:
+        return
+    for annotation in figure.get("layout", {}).get("annotations", []):
+        if is_source_annotation(annotation):
+            said = " ".join(html.escape(n) for n in notices)
+            annotation["text"] = f"{annotation['text']}<br>Not as linked: {said}"
+            return
 
 
 def render_chart(

@@ -11,7 +11,7 @@ import pandas as pd
 from dashboard.data.dataset import Dataset
 from dashboard.data.measures import city_series
 from dashboard.data.state import ViewState, cohort_members, cohort_options
-from dashboard.figures.common import SOURCE_CITATION
+from dashboard.figures.common import SOURCE_CITATION, dataset_label
 
 CSV_COLUMNS = (
     "city",
@@ -70,7 +70,7 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
     """
     out = io.StringIO()
     out.write(f"# Safety Partnership Atlas: {view_description(dataset, state)}, against the US rate\n")
-    out.write(f"# Dataset version: {dataset.version}\n")
+    out.write(f"# {dataset_label(dataset.version)} (data version)\n")
     out.write(f"# {SOURCE_CITATION}\n")
     out.write(f"# View: /{state.to_query()}\n")
     out.write(
@@ -80,6 +80,8 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
     )
     for notice in state.notices:
         out.write(f"# Ignored in the link: {notice}\n")
+    if not state.cities:
+        out.write("# No rows: this view has no city (name cities=<GEOID,...> or a program cohort).\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     if not state.cities:
