@@ -45,6 +45,21 @@ def trends_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
     )
 
 
+def break_notes(dataset: Dataset, state: ViewState) -> list[str]:
+    """The notes behind the trends chart's diamonds (documented breaks and caveats in the shown years),
+    in panel order: "Indianapolis, IN, 1995: Indianapolis reported fewer than 12 months in 1995."
+    The page shows them on hover; an image has to print them."""
+    geoids = [g for g in state.cities if g in dataset.cities.index]
+    breaks = dataset.breaks[
+        dataset.breaks["geoid"].isin(geoids)
+        & (dataset.breaks["year_to"] >= state.year_from)
+        & (dataset.breaks["year_from"] <= state.year_to)
+    ]
+    order = {g: i for i, g in enumerate(geoids)}
+    rows = sorted(breaks.itertuples(), key=lambda b: (order[b.geoid], int(b.year_from)))
+    return [f"{dataset.label(b.geoid)}, {max(int(b.year_from), state.year_from)}: {b.note}" for b in rows]
+
+
 def _shown_series(dataset: Dataset, state: ViewState):
     series = all_series(dataset, state.offence)
     return series[series["geoid"].isin(state.cities) & series["year"].between(state.year_from, state.year_to)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
 import struct
 import unicodedata
@@ -441,3 +442,18 @@ def test_filenames_describe_the_view(dataset) -> None:
     one = parse_query("?cities=4748000&year=2012", dataset)
     assert export_csv.export_filename(dataset, one, "data", "csv").endswith("memphis-tn.csv")
     assert parse_qs(state.to_query().lstrip("?"))["offence"] == ["murder"]
+
+
+def test_exported_charts_print_the_notes_the_page_shows_on_hover(client) -> None:
+    """Issue 17 item 11: the exported trends said "see data notes" and the ranking "(see note)", but an
+    image has no notes. The notes that apply are printed under the chart."""
+    trends = client.get("/export/trends.svg?cities=1836003&from=1990&to=2000&width=1200")
+    drawn = " ".join(ET.fromstring(trends.data).itertext())
+    assert "Indianapolis, IN, 1995: Indianapolis reported fewer than 12 months in 1995." in drawn
+    assert "(hover)" not in drawn and "see data notes" not in drawn and "(notes below)" in drawn
+    ranking = client.get("/export/ranking.svg?width=1200")
+    drawn = " ".join(ET.fromstring(ranking.data).itertext())
+    assert "(see note)" not in drawn and "The FBI cautions against ranking:" in drawn
+    many = client.get("/export/trends.svg?cohort=psp-2017")
+    printed = " ".join(ET.fromstring(many.data).itertext())
+    assert re.search(r"… and \d+ more: open the same view in the atlas and read its data notes", printed)

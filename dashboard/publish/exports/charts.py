@@ -10,9 +10,11 @@ from dashboard.data.dataset import Dataset
 from dashboard.data.state import MAX_CITIES, ViewState
 from dashboard.errors import RequestError
 from dashboard.figures.common import SOURCE_CITATION, dataset_label, is_source_annotation, theme
+from dashboard.figures.ranking import FBI_RANKING_CAUTION
 from dashboard.publish.exports.metadata import pdf_with_metadata, png_with_text, svg_with_text
 from dashboard.publish.exports.renderer import RenderJob, get_renderer
 from dashboard.views.registry import get_chart
+from dashboard.views.trends import break_notes
 
 FORMATS = ("png", "svg", "pdf")
 CONTENT_TYPES = {
@@ -90,13 +92,15 @@ def _sized_chart(
 ) -> tuple[dict, int, int]:
     _check_size("width", width)
     _check_size("height", height)
-    width = width or DEFAULT_WIDTH
+    width, asked_height = width or DEFAULT_WIDTH, height
     figure = get_chart(chart).static_figure(dataset, state, width, height or DEFAULT_HEIGHTS.get(chart, 600))
     _add_notices(figure, state.notices)
+    _add_notes(figure, chart, _export_notes(dataset, state, chart))
     if height is None:
         natural = DEFAULT_HEIGHTS.get(chart) or int(figure.get("layout", {}).get("height") or 600)
         height = min(HEIGHT_RANGE[1], max(HEIGHT_RANGE[0], natural))
-    return _fit_for_export(figure, chart, width, height), width, height
+    fitted = _fit_for_export(figure, chart, width, height, grow=asked_height is None)
+    return fitted, width, int(fitted["layout"]["height"])
 
 
 def _add_notices(figure: dict, notices: tuple[str, ...]) -> None:
@@ -109,6 +113,37 @@ def _add_notices(figure: dict, notices: tuple[str, ...]) -> None:
             said = " ".join(html.escape(n) for n in notices)
             annotation["text"] = f"{annotation['text']}<br>Not as linked: {said}"
             return
+
+
+MAX_NOTES = 8  # notes printed under an exported chart; more are pointed to, not printed
+
+
+def _export_notes(dataset: Dataset, state: ViewState, chart: str) -> list[str]:
+    """What the page says on hover or beside the chart and an image would lose: the trends chart's break
+    and caveat notes, the FBI's caution under the ranking."""
+    if chart == "trends":
+        return break_notes(dataset, state)
+    if chart == "ranking":
+        return [FBI_RANKING_CAUTION]
+    return []
+
+
+def _add_notes(figure: dict, chart: str, notes: list[str]) -> None:
+    """Print the notes under the chart instead of "(hover)" / "(see note)" (issue 17 item 11)."""
+    shown = notes[:MAX_NOTES]
+    lines = [f"◇ {html.escape(n)}" if chart == "trends" else html.escape(n) for n in shown]
+    if len(notes) > len(shown):
+        more = len(notes) - len(shown)
+        lines.append(f"… and {more} more: open the same view in the atlas and read its data notes.")
+    for annotation in figure.get("layout", {}).get("annotations", []):
+        if is_source_annotation(annotation):
+            text = str(annotation.get("text") or "")
+            text = text.replace(" (hover)", " (notes below)" if notes else "")
+            text = re.sub(r"<br>[^<]*\(see note\)\.?", "", text)  # the note itself follows
+            annotation["text"] = "<br>".join([text, *lines])
+    for trace in figure.get("data", []):
+        if isinstance(trace.get("name"), str):
+            trace["name"] = trace["name"].replace(" (hover)", " (notes below)")
 
 
 def render_chart(
@@ -143,8 +178,9 @@ def render_chart(
     return pdf_with_metadata(data, _document_info(dataset, title, description))
 
 
-def _fit_for_export(figure: dict, chart: str, width: int, height: int) -> dict:
-    """Fix the size, and keep the title and the source line whole and inside the image."""
+def _fit_for_export(figure: dict, chart: str, width: int, height: int, *, grow: bool = False) -> dict:
+    """Fix the size, and keep the title and the source line whole and inside the image. With ``grow``
+    (no height asked for) the image grows by what the note lines add, so the plot keeps its size."""
     layout = figure.setdefault("layout", {})
     margin = layout.setdefault("margin", {})
     layout.update(width=width, height=height, autosize=False)
@@ -171,15 +207,14 @@ def _fit_for_export(figure: dict, chart: str, width: int, height: int) -> dict:
             continue
         text = str(annotation.get("text") or "")
         size = annotation.get("font", {}).get("size", 14)
-        text = text.replace(" (hover)", " (see data notes)")
         lines = _wrap(text, width - left - 16, size)
         annotation["text"] = "<br>".join(lines)
         needed = abs(annotation.get("yshift", 0)) + round(len(lines) * size * 1.3) + 14
-        margin["b"] = max(margin.get("b", 80), needed)
-    for trace in figure.get("data", []):
-        if isinstance(trace.get("name"), str):
-            trace["name"] = trace["name"].replace(" (hover)", " (see data notes)")
-
+        before = margin.get("b", 80)
+        margin["b"] = max(before, needed)
+        if grow and margin["b"] > before:
+            height = min(HEIGHT_RANGE[1], height + margin["b"] - before)
+            layout["height"] = height
     if chart == "trends" and isinstance(layout.get("legend", {}).get("y"), int | float):
         # The legend sits 38 px above the plot (see figures/trends.py): keep it there, and make
         # room when a narrow export wraps it onto more rows.
