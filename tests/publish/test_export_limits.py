@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -17,6 +19,7 @@ from dashboard import errors
 from dashboard.data.state import MAX_CITIES, parse_query
 from dashboard.figures import map_static
 from dashboard.publish.exports import briefing as export_briefing
+from dashboard.publish.exports import browser as export_browser
 from dashboard.publish.exports import charts as export_charts
 from dashboard.publish.exports import metadata as export_metadata
 from dashboard.publish.exports import renderer as export_renderer
@@ -288,3 +291,62 @@ def test_map_thinning_stays_under_a_pixel() -> None:
         assert tolerance in (0.0, *map_static.TOLERANCES)
         assert tolerance * map_static.px_per_degree(width, height) < 0.5
     assert map_static.tolerance_for(3000, 3000) < map_static.tolerance_for(600, 400)
+
+
+# --------------------------------------------------------------------------------------------
+# Start-up under load
+
+
+BUSY_LOOP = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+
+
+def test_the_first_export_after_start_works_on_a_busy_machine() -> None:
+    """Issue 17 item 1: on a busy machine the first export after the browser started failed with
+    "ReferenceError: kaleido_scopes is not defined" (the tab's script context was taken before the
+    export page had loaded). A fresh browser, started while every core is busy, exports at once."""
+    busy = [
+        subprocess.Popen([sys.executable, "-c", BUSY_LOOP.format(seconds=90)])
+        for _ in range(2 * os.cpu_count())
+    ]
+    failures = []
+    try:
+        for _ in range(4):
+            fresh = export_renderer.ChartRenderer(tabs=1)
+            try:
+                assert fresh.render(_tiny_job()).startswith(export_metadata.PNG_SIGNATURE)
+            except errors.ExportError as exc:
+                failures.append(str(exc))
+            finally:
+                fresh.stop()
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    assert failures == []
+
+
+def test_a_tab_uses_the_export_pages_own_script_context(tmp_path) -> None:
+    """The cause of item 1: kaleido took the first script context a tab reported as the export page's.
+    When Chromium reports another one first (here an isolated world, as built-in features create),
+    "kaleido_scopes is not defined". The renderer's tabs use the context where the page's scripts are."""
+    import asyncio
+
+    import choreographer
+
+    index = tmp_path / "index.html"
+    index.write_text(export_browser._export_page().generate_index(), encoding="utf-8")
+    tab_class = export_browser._kaleido_class().tab_class
+
+    async def kind_of_scopes() -> str:
+        async with choreographer.Browser(path=export_browser.browser_path(), headless=True) as browser:
+            tab = await browser.create_tab("")
+            await tab.send_command("Page.enable")
+            params = {"source": "1", "worldName": "another-world"}
+            await tab.send_command("Page.addScriptToEvaluateOnNewDocument", params=params)
+            ktab = tab_class(tab)
+            await ktab.navigate(index.as_uri())
+            params = {"expression": "typeof kaleido_scopes", "contextId": ktab._current_js_id}
+            answer = await tab.send_command("Runtime.evaluate", params={**params, "returnByValue": True})
+            return answer["result"]["result"]["value"]
+
+    assert asyncio.run(kind_of_scopes()) == "object"

@@ -108,10 +108,69 @@ def _offline_chromium_class():
     return OfflineChromium
 
 
+PAGE_READY_TIMEOUT = 30.0  # s for a tab to show the export page with kaleido's scripts
+
+
+def kaleido_tab_class():
+    """kaleido's tab with its start-up race fixed (uses kaleido's private tab API: kaleido is pinned).
+
+    kaleido 1.5 navigates a tab to its page, calls ``Runtime.enable`` and takes the *first*
+    ``executionContextCreated`` event as the page's script context, and the first ``loadEventFired`` as
+    the page's load. When the tab is still busy with another document (the browser's own start-up page
+    on a busy machine), both belong to that document, and the first export fails with "ReferenceError:
+    kaleido_scopes is not defined". Here every context the tab reports is recorded, and the page's is
+    the one in which kaleido's scripts are actually defined, checked before the tab is used.
+    """
+    from kaleido._kaleido_tab._tab import _KaleidoTab, _raise_error
+
+    class AtlasKaleidoTab(_KaleidoTab):
+        async def navigate(self, url: str = "") -> None:
+            await self._apply_headers()
+            created: list[int] = []
+
+            async def record(event: dict) -> None:
+                context = event.get("params", {}).get("context", {})
+                if context.get("auxData", {}).get("isDefault", True) and context.get("id"):
+                    created.append(context["id"])
+
+            self.tab.subscribe("Runtime.executionContextCreated", record)
+            try:
+                _raise_error(await self.tab.send_command("Page.enable"))
+                _raise_error(await self.tab.send_command("Page.navigate", params={"url": url}))
+                _raise_error(await self.tab.send_command("Runtime.enable"))
+                self._current_js_id = await self._page_context(created)
+            finally:
+                self.tab.unsubscribe("Runtime.executionContextCreated")
+            self.js_logger.reset()
+
+        async def _page_context(self, created: list[int]) -> int:
+            """The newest context in which ``kaleido_scopes`` exists (polled: scripts load after commit)."""
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + PAGE_READY_TIMEOUT
+            while True:
+                for context_id in reversed(created):
+                    if await self._scripts_in(context_id):
+                        return context_id
+                if loop.time() > deadline:
+                    raise ExportError(f"kaleido's export page did not load within {PAGE_READY_TIMEOUT:g} s")
+                await asyncio.sleep(0.05)
+
+        async def _scripts_in(self, context_id: int) -> bool:
+            params = {"expression": "typeof kaleido_scopes", "contextId": context_id, "returnByValue": True}
+            answer = await self.tab.send_command("Runtime.evaluate", params=params)
+            return answer.get("result", {}).get("result", {}).get("value") == "object"
+
+    return AtlasKaleidoTab
+
+
 def _kaleido_class():
     import kaleido
 
+    atlas_tab_class = kaleido_tab_class()
+
     class AtlasKaleido(kaleido.Kaleido):
+        tab_class = atlas_tab_class  # the tabs it opens (see kaleido_tab_class)
+
         """kaleido whose tabs are reloaded off the critical path, and only now and then.
 
         kaleido reloads a tab (plotly.js and all, ~0.3 s of CPU) after every render, *before*
@@ -128,6 +187,15 @@ def _kaleido_class():
             self.dirty_tabs: set[str] = set()  # reload before reuse (a render was abandoned)
             self._uses: dict[str, int] = {}
             self._reloads: set[asyncio.Task] = set()
+
+        async def _conform_tabs(self, tabs=None) -> None:
+            """kaleido's own, with the tab class whose navigation waits for the right context."""
+            tabs = list(tabs or self.tabs.values())
+            kaleido_tabs = [self.tab_class(tab, headers=self._headers) for tab in tabs]
+            await asyncio.gather(*(tab.navigate(self._index) for tab in kaleido_tabs))
+            for ktab in kaleido_tabs:
+                self._total_tabs += 1
+                await self.tabs_ready.put(ktab)
 
         def mark_all_dirty(self) -> None:
             self.dirty_tabs.update(self.tabs)
