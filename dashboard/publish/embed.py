@@ -186,16 +186,26 @@ def _frame_title(chart: str, state: ViewState) -> str:
 
 
 def frame_headers(response: flask.Response, path: str) -> flask.Response:
-    """Embeds may be framed by the allowed origins; nothing else may be framed at all."""
+    """Embeds may be framed by the allowed origins; nothing else may be framed at all.
+
+    With the default (any origin), embeds send no ``frame-ancestors`` at all: ``frame-ancestors *``
+    matches only http(s) origins, so it refused hosts with an opaque origin (about:blank, ``data:``, a
+    sandboxed CMS preview) and the chart showed Chromium's error page instead.
+    """
     if path.startswith(EMBED_PREFIX):
         response.headers.pop("X-Frame-Options", None)
-        ancestors = f"frame-ancestors {embed_origins()}"
+        origins = embed_origins()
+        ancestors = None if origins == "*" else f"frame-ancestors {origins}"
     else:
         response.headers["X-Frame-Options"] = "DENY"
         ancestors = "frame-ancestors 'none'"
     csp = response.headers.get("Content-Security-Policy", "")
     parts = [p.strip() for p in csp.split(";") if p.strip() and not p.strip().startswith("frame-ancestors")]
-    response.headers["Content-Security-Policy"] = "; ".join([*parts, ancestors])
+    policy = "; ".join([*parts, *([ancestors] if ancestors else [])])
+    if policy:
+        response.headers["Content-Security-Policy"] = policy
+    else:
+        response.headers.pop("Content-Security-Policy", None)
     return response
 
 

@@ -109,7 +109,7 @@ def test_embedded_map_works_under_its_csp(watched, server_url) -> None:
     page = watched
     response = page.goto(f"{server_url}/embed/map?cohort=vrn-2015&year=2015")
     csp = csp_of(response)
-    assert csp["script-src"] == ["'self'"] and "frame-ancestors" in csp
+    assert csp["script-src"] == ["'self'"] and "frame-ancestors" not in csp  # any host may frame an embed
     page.wait_for_function(MAP_DRAWN, arg="#chart")
     assert_clean(page)
     assert_enforced(page)
