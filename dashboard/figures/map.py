@@ -78,21 +78,42 @@ def coloraxis_for(snapshot: pd.DataFrame, measure: str, scale_values: pd.Series 
             "colorbar": {
                 "title": title,
                 "tickvals": ticks,
-                "ticktext": ["¼×", "½×", "1× (US)", "2×", "4×"],
+                # The scale stops at ¼× and 4×: cities beyond are drawn in the end colours, so the end
+                # labels say so (murder ratios reach 12×).
+                "ticktext": ["≤ ¼×", "½×", "1× (US)", "2×", "≥ 4×"],
                 "tickfont": {"size": 14},
                 "len": 0.8,
             },
         }
     base = snapshot[measure] if scale_values is None else scale_values
     values = base.astype("Float64").dropna().astype(float)
-    top = float(np.nanpercentile(values, 95)) if len(values) else 1.0
+    top = nice_ceiling(float(np.nanpercentile(values, 95)) if len(values) else 1.0)
+    ticks = [top * i / 4 for i in range(5)]
+    labels = [f"{v:,.0f}" for v in ticks[:-1]] + [f"≥ {top:,.0f}"]  # higher values get the top colour
     return {
         "colorscale": get_colorscale(t["rate_colorscale"]),
         "cmin": 0,
-        "cmax": max(top, 1.0),
+        "cmax": top,
         "cmid": None,
-        "colorbar": {"title": title, "tickfont": {"size": 14}, "len": 0.8, "tickformat": ",.0f"},
+        "colorbar": {
+            "title": title,
+            "tickfont": {"size": 14},
+            "len": 0.8,
+            "tickvals": ticks,
+            "ticktext": labels,
+        },
     }
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k) at or above ``value``, at
+    least 4: the colour scale's top, a number a reader can repeat."""
+    value = max(float(value), 4.0)
+    exponent = 10 ** math.floor(math.log10(value))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * exponent >= value:
+            return step * exponent
+    return 10 * exponent
 
 
 def _number(value, decimals: int) -> float | int | None:

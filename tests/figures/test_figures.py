@@ -119,3 +119,20 @@ def test_national_display_series_uses_what_the_fbi_printed(dataset) -> None:
     assert national.loc[2015, "rape_definition"] == "legacy" and national.loc[2015, "rate"] == 372.6
     assert national.loc[2018, "rape_definition"] == "revised"
     assert national.index.is_unique
+
+
+def test_the_colour_scale_says_its_ends_are_caps(dataset) -> None:
+    """Issue 17 item 5: murder ratios reach 12× but the legend's top said "4×"."""
+    from dashboard.data.state import ViewState
+    from dashboard.views.map import map_static_figure
+
+    snapshot = year_snapshot(dataset, 2015, "murder")
+    assert float(snapshot["ratio"].max()) > 4  # cities beyond the top colour exist
+    ratio = map_fig.coloraxis_for(snapshot, "ratio")["colorbar"]["ticktext"]
+    assert ratio[0] == "≤ ¼×" and ratio[-1] == "≥ 4×"
+    rate = map_fig.coloraxis_for(snapshot, "rate")
+    top = rate["colorbar"]["ticktext"][-1]
+    assert top == f"≥ {rate['cmax']:,.0f}" and rate["colorbar"]["tickvals"][-1] == rate["cmax"]
+    assert rate["cmax"] >= float(snapshot["rate"].quantile(0.95))
+    exported = map_static_figure(dataset, ViewState(offence="murder", year=2015), 1200, 720)
+    assert exported["layout"]["coloraxis"]["colorbar"]["ticktext"][-1] == "≥ 4×"
