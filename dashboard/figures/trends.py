@@ -292,11 +292,15 @@ def trends_spec(
             axis.update(gridcolor="#eeeeee", range=[0, y_max], tickformat=",")
         elif key.startswith("xaxis"):
             axis.update(dtick=x_tick, gridcolor="#f3f3f3", range=[year_from - 0.5, year_to + 0.5])
+    if measure == "count":
+        _own_count_axes(layout, geoids, values)
     layout["yaxis"]["title"] = {"text": MEASURE_LABELS[measure].capitalize()}
     height = 190 + rows * (240 if rows <= 3 else 200)
     note = "Blue dotted: program announced · ◇ break or caveat (hover) · gaps: no data" + (
         "<br>Grey dotted: FBI rape definition broadened in 2013" if rape_linked else ""
     )
+    if measure == "count" and len(geoids) > 1:
+        note += "<br>Counts: each panel has its own scale (cities differ in size); compare rates or ratios."
     scope = f"{len(geoids)} cities" if len(geoids) > 1 else labels.get(geoids[0], geoids[0])
     title = f"{offence_label}, {MEASURE_LABELS[measure]}, {year_from}–{year_to}: {scope} vs the US"
     layout.update(base_layout(title, height))
@@ -348,6 +352,17 @@ def build_trends_figure(
             version=version,
         )
     )
+
+
+def _own_count_axes(layout: dict, geoids: list[str], values: dict[str, list]) -> None:
+    """Counts get one y scale per panel: on Houston's scale, Jackson's or Lansing's counts sit flat at
+    zero (issue 17 item 10). Rates and ratios keep the shared scale that makes panels comparable."""
+    for position, geoid in enumerate(geoids):
+        axis = layout[f"yaxis{position + 1 if position else ''}"]
+        axis.pop("matches", None)
+        axis["showticklabels"] = True
+        drawn = [v for v in values[geoid] if not math.isnan(v)]
+        axis["range"] = [0, (max(drawn) * 1.08) if drawn and max(drawn) > 0 else 1.0]
 
 
 def _x_tick_step(span: int, cols: int) -> int:

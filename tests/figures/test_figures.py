@@ -136,3 +136,15 @@ def test_the_colour_scale_says_its_ends_are_caps(dataset) -> None:
     assert rate["cmax"] >= float(snapshot["rate"].quantile(0.95))
     exported = map_static_figure(dataset, ViewState(offence="murder", year=2015), 1200, 720)
     assert exported["layout"]["coloraxis"]["colorbar"]["ticktext"][-1] == "≥ 4×"
+
+
+def test_counts_get_one_scale_per_panel_rates_share_one(dataset) -> None:
+    """Issue 17 item 10: in count mode Jackson, Lansing and Springfield sat flat at zero beside Houston."""
+    geoids = ["4835000", "4737640", "2646000", "1772000"]  # Houston, Jackson TN, Lansing, Springfield IL
+    counts = trends_figure(dataset, geoids, "violent_crime", "count", 1995, 2019).to_plotly_json()["layout"]
+    tops = [counts[f"yaxis{i if i > 1 else ''}"]["range"][1] for i in range(1, 5)]
+    assert tops[0] > 10 * max(tops[1:])  # Houston's scale is not the small cities'
+    assert all("matches" not in counts[f"yaxis{i}"] for i in range(2, 5))
+    assert any("own scale" in str(a.get("text")) for a in counts["annotations"])
+    rates = trends_figure(dataset, geoids, "violent_crime", "rate", 1995, 2019).to_plotly_json()["layout"]
+    assert [rates[k].get("matches") for k in ("yaxis", "yaxis2", "yaxis4")] == ["y3", "y3", "y3"]  # shared
