@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 from dashboard.figures.common import theme
 
@@ -66,12 +67,15 @@ def city_inset_spec(
     """
     t = theme()
     missing = colour is None or (isinstance(colour, float) and math.isnan(colour))
+    fill = t["no_data_colour"] if missing else fill_colour(float(colour), coloraxis)
     trace = {
         "type": "choroplethmap",
         "geojson": {"type": "FeatureCollection", "features": [feature]},
         "featureidkey": "properties.geoid",
         "locations": [str(feature["properties"]["geoid"])],
-        "marker": {"opacity": 0.95, "line": {"width": 2.5, "color": t["program_outline_colour"]}},
+        # Outlined in its own fill colour: a thick dark outline turned a city's narrow strips (Birmingham's
+        # annexation corridors) into black lines that looked like something else.
+        "marker": {"opacity": 0.95, "line": {"width": 1, "color": fill}},
         "showlegend": False,
     }
     if hover:
@@ -93,6 +97,13 @@ def city_inset_spec(
         "dragmode": False,
     }
     return {"data": [trace], "layout": layout}
+
+
+def fill_colour(value: float, coloraxis: dict) -> str:
+    """The colour ``value`` gets on ``coloraxis`` (clamped to its ends), as plotly.js draws it."""
+    low, high = float(coloraxis["cmin"]), float(coloraxis["cmax"])
+    fraction = 0.0 if high <= low else min(1.0, max(0.0, (value - low) / (high - low)))
+    return sample_colorscale(coloraxis["colorscale"], [fraction])[0]
 
 
 def build_city_inset(feature: dict, **options) -> go.Figure:

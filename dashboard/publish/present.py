@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import flask
@@ -42,7 +42,7 @@ from dashboard.publish.standalone import (
 from dashboard.views.map import map_figure
 from dashboard.views.ranking import ranking_figure
 from dashboard.views.text import city_sentence, years_above_national
-from dashboard.views.trends import trends_figure
+from dashboard.views.trends import break_notes, trends_figure
 
 # Figure type at 1280 x 720; present.js scales it up on larger screens.
 FIGURE_FONT = 20
@@ -115,7 +115,8 @@ def source_notes(text: str, version: str) -> str:
     (the slide prints those once)."""
     notes = []
     for piece in re.split(r"<br\s*/?>", text or ""):
-        piece = plain_text(piece).replace(f"{dataset_label(version)}.", "").replace(" (see note)", "").strip()
+        piece = plain_text(piece).replace(f"{dataset_label(version)}.", "").replace(" (see note)", "")
+        piece = piece.replace(" (hover)", " (listed below)").strip()  # nobody hovers on a projector
         if piece and not piece.startswith(SOURCE_CITATION):
             notes.append(piece)
     return " · ".join(notes)
@@ -238,6 +239,12 @@ def _city_slide(dataset: Dataset, state: ViewState, deck: _Deck, index: int, geo
     for trace in trends["data"]:
         if trace.get("legendgroup") == "city":
             trace["name"] = city_label
+        elif isinstance(trace.get("name"), str):
+            trace["name"] = trace["name"].replace(" (hover)", " (below)")
+    breaks = break_notes(dataset, replace(state, cities=(geoid,)))
+    if not breaks:
+        notes = notes.replace(" · ◇ break or caveat (listed below)", "")
+    notes = " ".join([notes, *(f"◇ {n.removeprefix(city_label + ', ')}" for n in breaks)])
     value = deck.colours.loc[geoid]
     measured = format_value(row[state.measure], state.measure)
     feature = deck.features[geoid]
@@ -265,6 +272,7 @@ def _city_slide(dataset: Dataset, state: ViewState, deck: _Deck, index: int, geo
         deck.count,
         heading=city_label,
         kicker=f"{cohort} · city {index} of {deck.count - 1}",
+        position=f"City {index} of {deck.count - 1}",
         lede=key_sentence(dataset, state, row, deck.series[deck.series["geoid"] == geoid]),
         body=(
             '<div class="slide-body city">'
@@ -289,12 +297,22 @@ def _footer(dataset: Dataset, notes: str) -> str:
 
 
 def _slide(
-    index: int, count: int, *, heading: str, kicker: str, lede: str, body: str, footer: str = ""
+    index: int,
+    count: int,
+    *,
+    heading: str,
+    kicker: str,
+    lede: str,
+    body: str,
+    footer: str = "",
+    position: str = "Overview",
 ) -> str:
+    """One slide; ``position`` ("Overview", "City 3 of 12") is what the deck's counter shows for it."""
     hidden = "" if index == 0 else " hidden"
     return (
         f'<section class="slide" id="slide-{index}" data-slide="{index}" data-title="{html.escape(heading)}" '
-        f'aria-roledescription="slide" aria-label="{index + 1} of {count}: {html.escape(heading)}"{hidden}>'
+        f'data-position="{html.escape(position)}" aria-roledescription="slide" '
+        f'aria-label="{html.escape(position)}: {html.escape(heading)}"{hidden}>'
         f'<header class="slide-head"><p class="kicker">{html.escape(kicker)}</p>'
         f'<h1 class="slide-title">{html.escape(heading)}</h1>'
         f'<p class="lede">{html.escape(lede)}</p></header>'
@@ -334,7 +352,7 @@ def _present_page(dataset: Dataset, state: ViewState, _notices: tuple[str, ...])
     nav = (
         '<nav class="deck-nav" aria-label="Slides">'
         '<button type="button" id="deck-prev" aria-label="Previous slide">‹ Previous</button>'
-        f'<span id="deck-counter" aria-live="polite">1 / {count}</span>'
+        '<span id="deck-counter" aria-live="polite">Overview</span>'
         '<button type="button" id="deck-next" aria-label="Next slide">Next ›</button>'
         f'<a class="deck-exit" href="{html.escape(exit_href)}">Exit briefing</a>'
         '<span class="deck-keys">← → or space to move</span>'

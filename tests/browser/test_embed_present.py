@@ -322,10 +322,14 @@ def test_present_mode_one_city_per_slide_with_keys(page, server_url) -> None:
     page.reload()  # the hash keeps the slide
     wait_for_slide(page)
     assert visible_titles(page) == [PSP_FIRST_CITIES[2]]
-    assert page.text_content("#deck-counter") == "4 / 13"
+    # Issue 17 item 7: "#3" is the third city; the counter said "4 / 13" beside "city 3 of 12".
+    assert page.text_content("#deck-counter") == "City 3 of 12"
+    assert "city 3 of 12" in page.text_content(".slide:not([hidden]) .kicker")
+    assert "(hover)" not in page.text_content(".slide:not([hidden])")  # nobody hovers on a projector
     page.keyboard.press("Home")
     page.wait_for_function("() => window.location.hash === '#0'")
     assert page.locator("#deck-prev").is_disabled()
+    assert page.text_content("#deck-counter") == "Overview"
     assert page.requests.foreign == []
 
 

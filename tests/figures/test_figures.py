@@ -148,3 +148,16 @@ def test_counts_get_one_scale_per_panel_rates_share_one(dataset) -> None:
     assert any("own scale" in str(a.get("text")) for a in counts["annotations"])
     rates = trends_figure(dataset, geoids, "violent_crime", "rate", 1995, 2019).to_plotly_json()["layout"]
     assert [rates[k].get("matches") for k in ("yaxis", "yaxis2", "yaxis4")] == ["y3", "y3", "y3"]  # shared
+
+
+def test_a_city_inset_is_outlined_in_its_own_colour(dataset) -> None:
+    """Issue 17 item 7: Birmingham's narrow annexation strips were drawn as a thick black outline with no
+    visible fill; the outline is now a thin line in the fill colour, so a strip reads as part of the city."""
+    from dashboard.figures.inset import city_inset_spec, fill_colour
+
+    snapshot = year_snapshot(dataset, 2015, "violent_crime")
+    axis = map_fig.coloraxis_for(snapshot, "ratio")
+    feature = next(f for f in dataset.city_geojson["features"] if f["properties"]["geoid"] == "0107000")
+    value = float(map_fig.colour_values(snapshot, "ratio")[snapshot["geoid"] == "0107000"].iloc[0])
+    line = city_inset_spec(feature, colour=value, coloraxis=axis)["data"][0]["marker"]["line"]
+    assert line["width"] <= 1 and line["color"] == fill_colour(value, axis) != "#000000"

@@ -1,6 +1,7 @@
 /* Safety Partnership Atlas briefing mode: one slide at a time.
  * Keys: → ↓ PageDown space n = next; ← ↑ PageUp shift+space p = previous; Home/End; Esc = exit.
- * The slide number is kept in the URL hash (#3), so a reload returns to the same slide.
+ * The slide number is kept in the URL hash (#3 = the third city; #0 = the overview), so a reload
+ * returns to the same slide.
  * Only the visible slide's figures are drawn (hidden ones are purged: few WebGL contexts).
  */
 (function () {
@@ -53,7 +54,8 @@
     slide.hidden = false;
     document.body.setAttribute("data-current", String(n));
     draw(slide);
-    counter.textContent = (n + 1) + " / " + slides.length;
+    // "City 3 of 12", as the slide's own kicker and the #3 in the address say (not "4 / 13").
+    counter.textContent = slide.getAttribute("data-position") || "";
     prev.disabled = n === 0;
     next.disabled = n === slides.length - 1;
     document.title = slide.getAttribute("data-title") + " — " + baseTitle;
