@@ -199,9 +199,12 @@ class CallbackSpec:
 
 
 def callback_specs(app: Dash) -> dict[str, CallbackSpec]:
-    """Callback key (the request's ``output``) -> its inputs, state and outputs."""
+    """Callback key (the request's ``output``) -> its inputs, state and outputs, for the callbacks the
+    server runs (a clientside callback runs in the browser: a request for it is refused)."""
     specs = {}
     for key, entry in app.callback_map.items():
+        if "callback" not in entry:
+            continue
         declared = entry.get("output")
         outputs = declared if isinstance(declared, list | tuple) else [declared] if declared else []
         specs[key] = CallbackSpec(

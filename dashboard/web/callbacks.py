@@ -6,7 +6,7 @@ from dataclasses import replace
 from functools import lru_cache
 from urllib.parse import urlparse
 
-from dash import Dash, Input, Output, Patch, State, ctx, no_update
+from dash import ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
 from dashboard.data.dataset import Dataset
 from dashboard.data.state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
@@ -140,6 +140,12 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
     def update_notes(cities: list[str] | None, offence: str, year_range: list[int]):
         return fragments.notes_view(dataset, cities or [], offence, int(year_range[0]), int(year_range[1]))
 
+    app.clientside_callback(  # assets/atlas.js: a picked city empties the search box
+        ClientsideFunction("atlas", "clearSearch"),
+        Output(ids.CITIES, "search_value"),
+        Input(ids.CITIES, "value"),
+        prevent_initial_call=True,
+    )
     register_share_callback(app, dataset)
 
 
