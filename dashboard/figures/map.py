@@ -25,9 +25,12 @@ RATIO_LOG2_RANGE = 2.0  # colour scale spans 1/4x .. 4x the national rate
     TRACE_CONTEXT,
     TRACE_PROGRAM,
     TRACE_CONTEXT_MARKERS,
+    TRACE_PROGRAM_RINGS,
     TRACE_PROGRAM_MARKERS,
     TRACE_SELECTED,
-) = range(6)
+) = range(7)
+PROGRAM_MARKER_SIZE = 11
+PROGRAM_RING_SIZE = 16  # a dark disc under each program marker: its outline at every zoom
 GROUPS = {
     "context": (TRACE_CONTEXT, TRACE_CONTEXT_MARKERS),
     "program": (TRACE_PROGRAM, TRACE_PROGRAM_MARKERS),
@@ -271,6 +274,18 @@ def build_map_figure(
             )
         )
     for group, frame in groups.items():
+        if group == "program":  # drawn under the program markers: a dark ring at national zoom
+            traces.append(
+                go.Scattermap(
+                    lon=frame["lon"].tolist(),
+                    lat=frame["lat"].tolist(),
+                    mode="markers",
+                    name="Program city ring",
+                    marker={"size": PROGRAM_RING_SIZE, "color": t["program_outline_colour"]},
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
         traces.append(
             go.Scattermap(
                 **hover,
@@ -281,10 +296,10 @@ def build_map_figure(
                 mode="markers",
                 name=f"{group.title()} city marker",
                 marker={
-                    "size": 11 if group == "program" else 6,
+                    "size": PROGRAM_MARKER_SIZE if group == "program" else 6,
                     "color": values[f"{group}_marker_colour"],
                     "coloraxis": "coloraxis",
-                    "opacity": 0.9,
+                    "opacity": 1.0 if group == "program" else 0.9,
                 },
                 showlegend=False,
             )

@@ -24,6 +24,7 @@ from dashboard.figures.common import apply_base_layout, theme
 from dashboard.figures.map import (
     HOVER_FALLBACK,
     HOVER_TEMPLATE,
+    PROGRAM_MARKER_SIZE,
     map_title,
     map_values,
     no_data_style,
@@ -222,6 +223,12 @@ def build_static_map(
                 "coloraxis": "coloraxis",
                 "showlegend": False,
                 **polygon_style[group],
+                # thin outlines: at national scale a city's outline is mostly noise, the marker ring says
+                # "program city" (a 2 px outline made spiky cities a dark blob)
+                "marker": {
+                    **polygon_style[group]["marker"],
+                    "line": {**polygon_style[group]["marker"]["line"], "width": 0.6},
+                },
             }
         )
     lon = snapshot["lon"].astype(float).round(5).tolist()
@@ -239,26 +246,34 @@ def build_static_map(
                 "mode": "markers",
                 "name": f"{group.title()} city marker",
                 "marker": {
-                    "size": 11 if group == "program" else 6,
+                    "size": PROGRAM_MARKER_SIZE + 2 if group == "program" else 6,
                     "color": values[f"{group}_marker_colour"],
                     "coloraxis": "coloraxis",
-                    "opacity": 0.9,
-                    "line": {"width": 0},
+                    "opacity": 1.0 if group == "program" else 0.9,
+                    # program places ringed in black, as on the page (their outline at national scale)
+                    "line": {"width": 2, "color": t["program_outline_colour"]}
+                    if group == "program"
+                    else {"width": 0},
                 },
                 "showlegend": False,
             }
         )
-    chosen = selected_values(selected)
+    # The selection as blue rings around the cities' markers: a city's own outline in blue, at national
+    # scale, turned large spiky cities (Houston) into a blue blob that hid their colour.
+    chosen = set(selected_values(selected)["locations"])
+    picked = [g in chosen for g in geoids]
     data.append(
         {
-            **base,
-            "geojson": _collection(city_features, chosen["locations"]),
-            "locations": chosen["locations"],
-            "z": chosen["z"],
+            "type": "scattergeo",
+            "lon": _keep(lon, picked),
+            "lat": _keep(lat, picked),
+            "mode": "markers",
             "name": "Selected",
-            "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-            "showscale": False,
-            "marker": {"line": {"width": 3.5, "color": "#2166ac"}},
+            "marker": {
+                "size": PROGRAM_MARKER_SIZE + 9,
+                "color": "rgba(0,0,0,0)",
+                "line": {"width": 2.5, "color": "#2166ac"},
+            },
             "hoverinfo": "skip",
             "showlegend": False,
         }

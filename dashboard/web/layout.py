@@ -98,7 +98,7 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
                     step=1,
                     value=state.year,
                     marks=_year_marks(years),
-                    tooltip={"placement": "bottom", "always_visible": True},
+                    tooltip={"placement": "top", "always_visible": True},  # above: the marks are below
                 ),
                 ids.YEAR,
             ),
@@ -111,7 +111,7 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
                     step=1,
                     value=[state.year_from, state.year_to],
                     marks=_year_marks(years),
-                    tooltip={"placement": "bottom", "always_visible": True},
+                    tooltip={"placement": "top", "always_visible": True},  # above: the marks are below
                 ),
                 ids.YEAR_RANGE,
             ),
@@ -124,7 +124,7 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
                     step=0.25,
                     value=state.threshold,
                     marks={v: f"{v:g}×" for v in (1, 1.5, 2, 3, 4)},
-                    tooltip={"placement": "bottom", "always_visible": True},
+                    tooltip={"placement": "top", "always_visible": True},  # above: the marks are below
                 ),
                 ids.THRESHOLD,
             ),

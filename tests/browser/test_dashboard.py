@@ -205,3 +205,32 @@ def test_typing_a_second_city_starts_a_fresh_search(page, server_url) -> None:
     page.keyboard.type("Toledo")
     expect(page.get_by_role("option", name="Toledo, OH ★")).to_be_visible()
     expect(search).to_have_value("Toledo")
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1440, 900)])
+def test_slider_values_do_not_cover_their_tick_labels(browser, server_url, size) -> None:
+    """Issue 17 item 9: the value bubbles sat on the tick labels ("20[15]", "198[5]")."""
+    width, height = size
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        open_app(page, server_url, "?year=2015&from=1985&to=2019&threshold=1.5")
+        overlaps = page.evaluate(
+            """() => {
+                const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+                const found = [];
+                for (const id of ["year", "year-range", "threshold"]) {
+                    const root = document.getElementById(id);
+                    const tips = [...root.querySelectorAll(".dash-slider-tooltip")].map(e => e.getBoundingClientRect());
+                    const marks = [...root.querySelectorAll(".dash-slider-mark")];
+                    if (!tips.length || !marks.length) found.push(id + ": no tooltip or marks drawn");
+                    for (const tip of tips) for (const mark of marks)
+                        if (hit(tip, mark.getBoundingClientRect())) found.push(id + " covers " + mark.textContent);
+                }
+                return found;
+            }"""
+        )
+        assert overlaps == []
+        if size == (1440, 900):
+            screenshot(page, "08-sliders-1440x900", full_page=False)
+    finally:
+        page.close()

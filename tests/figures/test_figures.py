@@ -161,3 +161,18 @@ def test_a_city_inset_is_outlined_in_its_own_colour(dataset) -> None:
     value = float(map_fig.colour_values(snapshot, "ratio")[snapshot["geoid"] == "0107000"].iloc[0])
     line = city_inset_spec(feature, colour=value, coloraxis=axis)["data"][0]["marker"]["line"]
     assert line["width"] <= 1 and line["color"] == fill_colour(value, axis) != "#000000"
+
+
+def test_program_places_are_ringed_at_national_zoom(dataset) -> None:
+    """Issue 17 item 6: the title says "program cities outlined", but a 2 px polygon outline is invisible
+    at national zoom. Each program city's marker sits on a dark ring drawn just below it."""
+    from dashboard.views.map import map_figure
+
+    figure = map_figure(dataset, 2015, "violent_crime", "ratio", []).to_plotly_json()
+    names = [t.get("name") for t in figure["data"]]
+    ring = figure["data"][names.index("Program city ring")]
+    markers = figure["data"][names.index("Program city marker")]
+    assert names.index("Program city ring") == map_fig.TRACE_PROGRAM_RINGS == map_fig.TRACE_PROGRAM_MARKERS - 1
+    assert list(ring["lon"]) == list(markers["lon"]) and len(ring["lon"]) == int(dataset.cities["is_program"].sum())
+    assert ring["marker"]["size"] >= markers["marker"]["size"] + 4
+    assert ring["marker"]["color"] == "#111111" and ring["hoverinfo"] == "skip"

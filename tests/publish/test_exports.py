@@ -375,8 +375,16 @@ def test_map_export_figure_reuses_the_page_colours(dataset) -> None:
     assert title.replace("<br>", " ") == page_title.replace("<br>", " ")
     by_name = {t.get("name"): t for t in figure["data"]}
     page_names = {t.get("name") for t in page["data"]}
+    assert "Program city ring" in page_names  # the page rings program markers too
     assert {"No data", "Other cities (100k+)", "Program cities", "Selected"} <= page_names & set(by_name)
-    assert by_name["Selected"]["locations"] == list(state.cities)
+    # the selection: blue rings at the selected cities' markers (not their outlines: issue 17 item 6)
+    cities = dataset.cities
+    where = dict(zip(cities["geoid"], zip(cities["lon"], cities["lat"], strict=True), strict=True))
+    rings = set(zip(by_name["Selected"]["lon"], by_name["Selected"]["lat"], strict=True))
+    assert rings == {(round(where[g][0], 5), round(where[g][1], 5)) for g in state.cities}
+    assert by_name["Selected"]["type"] == "scattergeo" and by_name["Selected"]["marker"]["line"]["width"] > 0
+    program_markers = by_name["Program city marker"]["marker"]
+    assert program_markers["line"]["color"] == "#111111" and program_markers["line"]["width"] >= 2
     # a city's colour value is the page's own (program cities trace)
     page_program = next(t for t in page["data"] if t.get("name") == "Program cities")
     page_z = dict(zip(page_program["locations"], page_program["z"], strict=True))
