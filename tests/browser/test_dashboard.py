@@ -216,15 +216,18 @@ def test_slider_values_do_not_cover_their_tick_labels(browser, server_url, size)
         open_app(page, server_url, "?year=2015&from=1985&to=2019&threshold=1.5")
         overlaps = page.evaluate(
             """() => {
-                const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+                const hit = (a, b) =>
+                    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
                 const found = [];
                 for (const id of ["year", "year-range", "threshold"]) {
                     const root = document.getElementById(id);
-                    const tips = [...root.querySelectorAll(".dash-slider-tooltip")].map(e => e.getBoundingClientRect());
+                    const tips = [...root.querySelectorAll(".dash-slider-tooltip")]
+                        .map(e => e.getBoundingClientRect());
                     const marks = [...root.querySelectorAll(".dash-slider-mark")];
                     if (!tips.length || !marks.length) found.push(id + ": no tooltip or marks drawn");
                     for (const tip of tips) for (const mark of marks)
-                        if (hit(tip, mark.getBoundingClientRect())) found.push(id + " covers " + mark.textContent);
+                        if (hit(tip, mark.getBoundingClientRect()))
+                            found.push(id + " covers " + mark.textContent);
                 }
                 return found;
             }"""

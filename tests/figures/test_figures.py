@@ -172,7 +172,9 @@ def test_program_places_are_ringed_at_national_zoom(dataset) -> None:
     names = [t.get("name") for t in figure["data"]]
     ring = figure["data"][names.index("Program city ring")]
     markers = figure["data"][names.index("Program city marker")]
-    assert names.index("Program city ring") == map_fig.TRACE_PROGRAM_RINGS == map_fig.TRACE_PROGRAM_MARKERS - 1
-    assert list(ring["lon"]) == list(markers["lon"]) and len(ring["lon"]) == int(dataset.cities["is_program"].sum())
+    ring_index = names.index("Program city ring")
+    assert ring_index == map_fig.TRACE_PROGRAM_RINGS == map_fig.TRACE_PROGRAM_MARKERS - 1
+    assert list(ring["lon"]) == list(markers["lon"])
+    assert len(ring["lon"]) == int(dataset.cities["is_program"].sum())
     assert ring["marker"]["size"] >= markers["marker"]["size"] + 4
     assert ring["marker"]["color"] == "#111111" and ring["hoverinfo"] == "skip"
