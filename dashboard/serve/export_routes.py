@@ -107,31 +107,29 @@ def register_export_routes(server: flask.Flask, dataset: Dataset) -> None:
     """Add the export routes to the app's Flask server (one warm export browser per process)."""
     cache = get_cache(server, dataset)
 
+    def cached_export(
+        what: str, kind: str, fmt: str, state: ViewState, build, *key, attachment: bool = False
+    ):
+        """The export from the cache or built now, as a file response; a failure as one plain message."""
+        try:
+            body, hit = cache.fetch(cache.key("export", f"{kind}.{fmt}", state, *key), build)
+        except Exception as exc:
+            return _failure(what, exc)
+        filename = export_csv.export_filename(dataset, state, kind, fmt)
+        return _file_response(body, fmt, filename, attachment=attachment, hit=hit, notices=state.notices)
+
     @server.get("/export/data.csv")
     def export_data_csv():
         state = _view_state(dataset)
-        try:
-            body, hit = cache.fetch(
-                cache.key("export", "data.csv", state),
-                lambda: export_csv.view_csv(dataset, state).encode("utf-8"),
-            )
-        except Exception as exc:
-            return _failure("data", exc)
-        filename = export_csv.export_filename(dataset, state, "data", "csv")
-        return _file_response(body, "csv", filename, attachment=True, hit=hit, notices=state.notices)
+        build = lambda: export_csv.view_csv(dataset, state).encode("utf-8")  # noqa: E731
+        return cached_export("data", "data", "csv", state, build, attachment=True)
 
     @server.get("/export/briefing.pdf")
     def export_briefing():
         state = _view_state(dataset)
-        try:
-            body, hit = cache.fetch(
-                cache.key("export", "briefing.pdf", state),
-                lambda: briefing_export.briefing_pdf(dataset, state),
-            )
-        except Exception as exc:
-            return _failure("briefing", exc)
-        filename = export_csv.export_filename(dataset, state, "briefing", "pdf")
-        return _file_response(body, "pdf", filename, attachment=False, hit=hit, notices=state.notices)
+        return cached_export(
+            "briefing", "briefing", "pdf", state, lambda: briefing_export.briefing_pdf(dataset, state)
+        )
 
     @server.get("/export/<name>")
     def export_chart(name: str):
@@ -151,11 +149,7 @@ def register_export_routes(server: flask.Flask, dataset: Dataset) -> None:
         state = _view_state(dataset)
         try:
             width, height = _size("width"), _size("height")
-            body, hit = cache.fetch(
-                cache.key("export", f"{chart}.{fmt}", state, width, height),
-                lambda: export_charts.render_chart(dataset, state, chart, fmt, width, height),
-            )
-        except Exception as exc:
+        except RequestError as exc:
             return _failure(chart, exc)
-        filename = export_csv.export_filename(dataset, state, chart, fmt)
-        return _file_response(body, fmt, filename, attachment=False, hit=hit, notices=state.notices)
+        build = lambda: export_charts.render_chart(dataset, state, chart, fmt, width, height)  # noqa: E731
+        return cached_export(chart, chart, fmt, state, build, width, height)
