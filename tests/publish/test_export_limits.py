@@ -330,6 +330,7 @@ def test_a_tab_uses_the_export_pages_own_script_context(tmp_path) -> None:
     When Chromium reports another one first (here an isolated world, as built-in features create),
     "kaleido_scopes is not defined". The renderer's tabs use the context where the page's scripts are."""
     import asyncio
+    import concurrent.futures
 
     import choreographer
 
@@ -349,4 +350,6 @@ def test_a_tab_uses_the_export_pages_own_script_context(tmp_path) -> None:
             answer = await tab.send_command("Runtime.evaluate", params={**params, "returnByValue": True})
             return answer["result"]["result"]["value"]
 
-    assert asyncio.run(kind_of_scopes()) == "object"
+    # A thread of its own: Playwright's sync API may already run an event loop in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, kind_of_scopes()).result(timeout=120) == "object"
