@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data import validate as validation
-from dashboard.pipeline import coverage
+from dashboard.pipeline import coverage, screening, screens
 from dashboard.pipeline.boundaries import assemble, census
 from dashboard.pipeline.harmonise import apply_breaks, harmonise
 from dashboard.pipeline.io import (
@@ -232,6 +232,10 @@ def build(sources: Path, out: Path) -> BuildResult:
         "crime_national_year.csv": csv_text(national),
         "COVERAGE.md": coverage.coverage_markdown(city_years, programs, cities, unmatched),
     }
+    with step("screening the figures", out):
+        hits = screening.run_screens(city_years, breaks, cities, screens.load_thresholds())
+        labels = {f["properties"]["geoid"]: f["properties"]["label"] for f in cities["features"]}
+        result.files["SCREENING.md"] = screening.screening_markdown(hits, labels)
     return result
 
 

@@ -1,0 +1,83 @@
+"""Plausibility screens (issue 16, first part): each screen finds a planted hit and passes a clean row;
+run on the committed data they find the cases the audit named."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from dashboard.pipeline import screening, screens
+from tests.conftest import GEODATA
+
+NO_BREAKS = pd.DataFrame(columns=["geoid", "year_from", "year_to"])
+
+
+def rows(*records: dict) -> pd.DataFrame:
+    base = {"source": "FBI CIUS 2015 Table 8", "murder": 1, "rape": 1, "robbery": 1, "aggravated_assault": 1}
+    base |= {"burglary": 1, "larceny_theft": 1, "motor_vehicle_theft": 1, "property_crime": 3}
+    return pd.DataFrame([{**base, **r} for r in records])
+
+
+def test_a_rate_jump_without_a_break_is_a_hit_and_a_recorded_break_explains_it() -> None:
+    frame = rows(
+        {"geoid": "1", "year": 2008, "population": 100_000, "violent_crime": 1000},
+        {"geoid": "1", "year": 2009, "population": 100_000, "violent_crime": 4000},
+        {"geoid": "2", "year": 2008, "population": 100_000, "violent_crime": 1000},
+        {"geoid": "2", "year": 2009, "population": 100_000, "violent_crime": 1200},
+    )
+    hits = screens.rate_jumps(frame, NO_BREAKS, "violent_crime", 2.5, 0.4)
+    assert hits[["geoid", "year", "value"]].values.tolist() == [["1", 2009, 4.0]]
+    explained = pd.DataFrame([{"geoid": "1", "year_from": 2009, "year_to": 2009}])
+    assert screens.rate_jumps(frame, explained, "violent_crime", 2.5, 0.4).empty
+
+
+def test_population_changes_near_zero_violence_parts_and_mixed_sources() -> None:
+    frame = rows(
+        {"geoid": "1", "year": 2005, "population": 400_000, "violent_crime": 400, "source": "A"},
+        {"geoid": "1", "year": 2006, "population": 200_000, "violent_crime": 0, "source": "A + B"},
+        {"geoid": "2", "year": 2006, "population": 20_000, "violent_crime": 0, "source": "A"},
+    )
+    assert screens.population_changes(frame, NO_BREAKS, 0.25)["year"].tolist() == [2006]
+    assert screens.near_zero_violence(frame, 25_000, 1.0)["year"].tolist() == [2006]  # not the small place
+    assert screens.mixed_sources(frame)["year"].tolist() == [2006]
+    off = rows({"geoid": "3", "year": 2010, "population": 1, "violent_crime": 100}).assign(murder=10)
+    assert screens.parts_not_adding_up(off, 0.01, 5)["value"].tolist() == [100 - 13]
+    assert screens.parts_not_adding_up(rows({"geoid": "4", "year": 1, "violent_crime": 4}), 0.01, 5).empty
+
+
+@pytest.fixture(scope="module")
+def report() -> str:
+    return (GEODATA / "SCREENING.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("place", "year", "screen_words"),
+    [
+        ("Lincoln, NE", "2009", "violent crime rate ×3.65"),  # a corrupt metro-table row
+        ("Westminster, CO", "2003", "violent crime under 1 per 100,000"),  # did not report: 0
+        ("New Orleans, LA", "2007", "population -49%"),  # a pre-Katrina denominator the year before
+        ("Las Vegas, NV", "2019", "FBI agency population 2.56×"),  # the metropolitan police area
+    ],
+)
+def test_the_committed_report_names_the_audits_cases(
+    report: str, place: str, year: str, screen_words: str
+) -> None:
+    assert any(
+        line.startswith(f"| {place} | {year} |") and screen_words in line for line in report.splitlines()
+    ), f"{place} {year}: {screen_words}"
+
+
+def test_new_orleans_polygon_is_reported_as_more_than_its_land(report: str) -> None:
+    line = next(line for line in report.splitlines() if line.startswith("| New Orleans, LA |  |"))
+    assert float(line.split("|")[3]) > 1.8  # about 900 km2 drawn for 439 km2 of land
+
+
+def test_the_report_is_what_the_screens_find_in_the_committed_files(report: str) -> None:
+    city_years = pd.read_csv(GEODATA / "crime_city_year.csv", dtype={"geoid": str})
+    breaks = pd.read_csv(GEODATA / "breaks.csv", dtype={"geoid": str})
+    cities = json.loads((GEODATA / "cities.geojson").read_text(encoding="utf-8"))
+    results = screening.run_screens(city_years, breaks, cities, screens.load_thresholds())
+    labels = {f["properties"]["geoid"]: f["properties"]["label"] for f in cities["features"]}
+    assert screening.screening_markdown(results, labels) == report
