@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data import validate as validation
-from dashboard.pipeline import coverage, screening, screens
+from dashboard.pipeline import coverage, dispositions, screening, screens
 from dashboard.pipeline.boundaries import assemble, census
 from dashboard.pipeline.harmonise import apply_breaks, harmonise
 from dashboard.pipeline.io import (
@@ -224,6 +224,7 @@ def build(sources: Path, out: Path) -> BuildResult:
     with step("building the state outlines", sources / "boundaries"):
         states = assemble.build_states(sources)
 
+    city_years, report = screen_figures(city_years, breaks, cities, out)
     result = BuildResult(unmatched=unmatched)
     result.files = {
         "cities.geojson": geojson_text(cities),
@@ -232,11 +233,33 @@ def build(sources: Path, out: Path) -> BuildResult:
         "crime_national_year.csv": csv_text(national),
         "COVERAGE.md": coverage.coverage_markdown(city_years, programs, cities, unmatched),
     }
-    with step("screening the figures", out):
-        hits = screening.run_screens(city_years, breaks, cities, screens.load_thresholds())
-        labels = {f["properties"]["geoid"]: f["properties"]["label"] for f in cities["features"]}
-        result.files["SCREENING.md"] = screening.screening_markdown(hits, labels)
+    result.files["SCREENING.md"] = report
     return result
+
+
+def screen_figures(
+    city_years: pd.DataFrame, breaks: pd.DataFrame, cities: dict, out: Path
+) -> tuple[pd.DataFrame, str]:
+    """Run the plausibility screens, apply the curated dispositions (``geodata/screening.csv``) and word
+    the report. Withheld figures are blanked first and the screens run again, so a jump back from a
+    withheld year is not a hit of its own; any hit left without a disposition stops the build."""
+    thresholds = screens.load_thresholds()
+    labels = {f["properties"]["geoid"]: f["properties"]["label"] for f in cities["features"]}
+    with step("screening the figures", out):
+        found = screening.run_screens(city_years, breaks, cities, thresholds)
+    path = out / dispositions.FILE
+    chosen = dispositions.read_dispositions(path, {name for name, _, _ in found})
+    city_years = dispositions.apply_withheld(city_years, chosen)
+    remaining = screening.run_screens(city_years, breaks, cities, thresholds)
+    left = dispositions.undisposed(pd.concat([hits for *_, hits in remaining], ignore_index=True), chosen)
+    if not left.empty:
+        listed = "; ".join(
+            f"{labels.get(h.geoid, h.geoid)} {'' if pd.isna(h.year) else int(h.year)} {h.screen} = {h.value}"
+            for h in left.head(10).itertuples()
+        )
+        raise validation.DataFileError(path, f"{len(left)} screen hit(s) have no disposition: {listed}")
+    city_years = dispositions.apply_flags(city_years, chosen)
+    return city_years, screening.screening_markdown(found, remaining, chosen, labels)
 
 
 def write(result: BuildResult, out: Path) -> None:

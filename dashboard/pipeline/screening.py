@@ -71,31 +71,70 @@ def run_screens(
     return results
 
 
-def screening_markdown(results: list[tuple[str, str, pd.DataFrame]], labels: dict[str, str]) -> str:
-    """The report: each screen, its threshold and its hits (place, year, value, why)."""
-    total = sum(len(hits) for _, _, hits in results)
+def _disposition_of(chosen: pd.DataFrame) -> dict[tuple[str, str, str], str]:
+    return {(r.geoid, r.year, r.screen): r.disposition for r in chosen.itertuples()}
+
+
+def _key(geoid: str, year, screen: str) -> tuple[str, str, str]:
+    return str(geoid), "" if pd.isna(year) else str(int(year)), screen
+
+
+def screening_markdown(
+    found: list[tuple[str, str, pd.DataFrame]],
+    remaining: list[tuple[str, str, pd.DataFrame]],
+    chosen: pd.DataFrame,
+    labels: dict[str, str],
+) -> str:
+    """The report: each screen, its threshold, its hits and what was decided for each (withheld,
+    flagged, or cleared: a jump back from a withheld neighbour, gone once that year is withheld)."""
+    decided = _disposition_of(chosen)
+    still = {
+        _key(g, y, name)
+        for name, _, hits in remaining
+        for g, y in zip(hits["geoid"], hits["year"], strict=True)
+    }
+
+    def outcome(geoid: str, year, screen: str) -> str:
+        key = _key(geoid, year, screen)
+        return decided.get(key) or ("cleared" if key not in still else "open")
+
+    total = sum(len(hits) for _, _, hits in found)
     lines = [
         "# Plausibility screens",
         "",
         "Written by `python -m dashboard.pipeline build` on every build (`dashboard/pipeline/screens.py`,",
         "thresholds in `dashboard/pipeline/screens.json`). A hit is a figure that may mislead a reader if",
-        "charted as it is. **Dispositions (corrected, withheld or flagged) are not recorded yet**: until",
-        "they are, a hit below is a figure to read with care, not a known error.",
+        "charted as it is. Each hit has a disposition in `geodata/screening.csv` (reason and source per",
+        "row), or the build fails: **withheld** (the figures are blanked: a gap on every chart, the reason",
+        "in the row's notes), **flagged** (kept; the reason is in the row's notes, shown in the CSV export",
+        "and the data notes), or **cleared** (a jump back from a withheld year, gone once that year is",
+        "withheld).",
         "",
         f"{total:,} hits in all.",
         "",
-        "| Screen | Threshold | Hits |",
-        "|---|---|---|",
-        *[f"| {name} | {threshold} | {len(hits):,} |" for name, threshold, hits in results],
-        *[f"| {name} | not run: {reason} | – |" for name, reason in PENDING],
-        "",
+        "| Screen | Threshold | Hits | Withheld | Flagged | Cleared |",
+        "|---|---|---|---|---|---|",
     ]
-    for name, _threshold, hits in results:
+    for name, threshold, hits in found:
+        outcomes = [outcome(g, y, name) for g, y in zip(hits["geoid"], hits["year"], strict=True)]
+        counts = [outcomes.count(kind) for kind in ("withheld", "flagged", "cleared")]
+        lines.append(f"| {name} | {threshold} | {len(hits):,} | " + " | ".join(str(c) for c in counts) + " |")
+    lines += [f"| {name} | not run: {reason} | – | – | – | – |" for name, reason in PENDING]
+    lines.append("")
+    for name, _threshold, hits in found:
         if hits.empty:
             continue
-        lines += [f"## {name} ({len(hits):,})", "", "| Place | Year | Value | Why |", "|---|---|---|---|"]
+        lines += [
+            f"## {name} ({len(hits):,})",
+            "",
+            "| Place | Year | Value | Why | Disposition |",
+            "|---|---|---|---|---|",
+        ]
         for hit in hits.sort_values(["geoid", "year"], key=lambda c: c.astype(str)).itertuples():
             year = "" if pd.isna(hit.year) else int(hit.year)
-            lines.append(f"| {labels.get(hit.geoid, hit.geoid)} | {year} | {hit.value} | {hit.why} |")
+            decision = outcome(hit.geoid, hit.year, name)
+            lines.append(
+                f"| {labels.get(hit.geoid, hit.geoid)} | {year} | {hit.value} | {hit.why} | {decision} |"
+            )
         lines.append("")
     return "\n".join(lines)

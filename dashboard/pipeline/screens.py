@@ -50,7 +50,7 @@ def _without_breaks(frame: pd.DataFrame, breaks: pd.DataFrame) -> pd.DataFrame:
     for b in breaks.itertuples():
         covered.update((str(b.geoid), y) for y in range(int(b.year_from), int(b.year_to) + 1))
     keep = [(g, int(y)) not in covered for g, y in zip(frame["geoid"], frame["year"], strict=True)]
-    return frame[keep]
+    return frame[pd.Series(keep, index=frame.index, dtype=bool)]  # a bare [] would select no columns
 
 
 def _year_over_year(city_years: pd.DataFrame, column: str) -> pd.DataFrame:

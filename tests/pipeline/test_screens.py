@@ -3,12 +3,10 @@ run on the committed data they find the cases the audit named."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 
-from dashboard.pipeline import screening, screens
+from dashboard.pipeline import screens
 from tests.conftest import GEODATA
 
 NO_BREAKS = pd.DataFrame(columns=["geoid", "year_from", "year_to"])
@@ -74,10 +72,41 @@ def test_new_orleans_polygon_is_reported_as_more_than_its_land(report: str) -> N
     assert float(line.split("|")[3]) > 1.8  # about 900 km2 drawn for 439 km2 of land
 
 
-def test_the_report_is_what_the_screens_find_in_the_committed_files(report: str) -> None:
-    city_years = pd.read_csv(GEODATA / "crime_city_year.csv", dtype={"geoid": str})
-    breaks = pd.read_csv(GEODATA / "breaks.csv", dtype={"geoid": str})
-    cities = json.loads((GEODATA / "cities.geojson").read_text(encoding="utf-8"))
-    results = screening.run_screens(city_years, breaks, cities, screens.load_thresholds())
-    labels = {f["properties"]["geoid"]: f["properties"]["label"] for f in cities["features"]}
-    assert screening.screening_markdown(results, labels) == report
+def test_a_hit_without_a_disposition_stops_the_build_naming_place_year_screen_and_value(tmp_path) -> None:
+    from dashboard.errors import DataFileError
+    from dashboard.pipeline.build import screen_figures
+    from dashboard.pipeline.dispositions import COLUMNS
+
+    frame = rows(
+        {"geoid": "0100001", "year": 2008, "population": 100_000, "violent_crime": 1000, "notes": ""},
+        {"geoid": "0100001", "year": 2009, "population": 100_000, "violent_crime": 4000, "notes": ""},
+    ).assign(murder=None)  # no parts: only the planted jump is a hit
+    cities = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"geoid": "0100001", "label": "Testville, AL", "land_km2": None},
+                "geometry": None,
+            }
+        ],
+    }
+    (tmp_path / "screening.csv").write_text(",".join(COLUMNS) + "\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"Testville, AL 2009 rate jump \(violent crime\) = 4\.0"):
+        screen_figures(frame, NO_BREAKS, cities, tmp_path)
+    reason = "a planted test jump,a test"
+    line = f"0100001,2009,rate jump (violent crime),withheld,all,{reason}\n"
+    (tmp_path / "screening.csv").write_text(",".join(COLUMNS) + "\n" + line, encoding="utf-8")
+    screened, report = screen_figures(frame, NO_BREAKS, cities, tmp_path)
+    assert screened.loc[screened["year"] == 2009, "violent_crime"].isna().all()  # a gap, never a zero
+    assert "Withheld after review: a planted test jump" in screened.loc[1, "notes"]
+    assert "| Testville, AL | 2009 | 4.0 |" in report and report.count("| withheld |") == 1
+
+
+def test_the_committed_data_carries_the_dispositions() -> None:
+    data = pd.read_csv(GEODATA / "crime_city_year.csv", dtype={"geoid": str}).set_index(["geoid", "year"])
+    lincoln, westminster = data.loc[("3128000", 2009)], data.loc[("0883835", 2003)]
+    assert pd.isna(lincoln["violent_crime"]) and lincoln["property_crime"] == 10007  # only the corrupt part
+    assert pd.isna(westminster["violent_crime"]) and pd.isna(westminster["property_crime"])
+    assert "Withheld after review" in lincoln["notes"] and "Withheld after review" in westminster["notes"]
+    assert "Flag:" in data.loc[("3240000", 2019), "notes"]  # Las Vegas: the metropolitan police area
