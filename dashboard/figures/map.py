@@ -227,6 +227,15 @@ def polygon_styles(t: dict) -> dict[str, dict]:
     }
 
 
+def hover_labels(frame: pd.DataFrame, caveats: dict[str, str] | None) -> list[str]:
+    """Each city's name for its hover, with its caveat on a second line where it has one."""
+    caveats = caveats or {}
+    return [
+        f"{label}<br><i>{caveats[geoid]}</i>" if geoid in caveats else label
+        for geoid, label in zip(frame["geoid"], frame["label"], strict=True)
+    ]
+
+
 def build_map_figure(
     snapshot: pd.DataFrame,
     *,
@@ -239,8 +248,10 @@ def build_map_figure(
     selected: list[str] | None = None,
     height: int = 560,
     scale_values: pd.Series | None = None,
+    caveats: dict[str, str] | None = None,
 ) -> go.Figure:
-    """Full map figure (built once per page load; later interactions patch it)."""
+    """Full map figure (built once per page load; later interactions patch it). ``caveats`` (geoid -> a
+    few words) follow a city's name in its hover, e.g. when its figures cover another area than drawn."""
     t = theme()
     values = map_values(snapshot, measure, offence_label, year, scale_values)
     program = snapshot["is_program"].astype(bool)
@@ -252,7 +263,7 @@ def build_map_figure(
             **geo,
             **hover,
             locations=snapshot["geoid"].tolist(),
-            text=snapshot["label"].tolist(),
+            text=hover_labels(snapshot, caveats),
             customdata=values["no_data_hover"],
             z=values["no_data_z"],
             **no_data_style(t),
@@ -265,7 +276,7 @@ def build_map_figure(
                 **geo,
                 **hover,
                 locations=frame["geoid"].tolist(),
-                text=frame["label"].tolist(),
+                text=hover_labels(frame, caveats),
                 customdata=values[f"{group}_hover"],
                 z=values[f"{group}_z"],
                 coloraxis="coloraxis",
@@ -291,7 +302,7 @@ def build_map_figure(
                 **hover,
                 lon=frame["lon"].tolist(),
                 lat=frame["lat"].tolist(),
-                text=frame["label"].tolist(),
+                text=hover_labels(frame, caveats),
                 customdata=values[f"{group}_hover"],
                 mode="markers",
                 name=f"{group.title()} city marker",

@@ -37,7 +37,14 @@ def map_figure(
         version=dataset.version,
         selected=selected,
         scale_values=colour_scale_values(dataset, offence, measure),
+        caveats=jurisdiction_caveats(dataset),
     )
+
+
+def jurisdiction_caveats(dataset: Dataset) -> dict[str, str]:
+    """Cities whose figures cover another area than the outline drawn (a ``jurisdiction`` break)."""
+    breaks = dataset.breaks[dataset.breaks["kind"] == "jurisdiction"]
+    return {str(g): "figures cover another area than drawn: see data notes" for g in breaks["geoid"]}
 
 
 def map_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:

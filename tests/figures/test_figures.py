@@ -178,3 +178,21 @@ def test_program_places_are_ringed_at_national_zoom(dataset) -> None:
     assert len(ring["lon"]) == int(dataset.cities["is_program"].sum())
     assert ring["marker"]["size"] >= markers["marker"]["size"] + 4
     assert ring["marker"]["color"] == "#111111" and ring["hoverinfo"] == "skip"
+
+
+def test_a_city_whose_figures_cover_another_area_says_so_in_its_hover(dataset) -> None:
+    """Issue 16: Las Vegas figures are the Las Vegas Metropolitan Police area (1.67 million people in
+    2019) against a 651,000-person city outline; the map hover says so, and the data notes explain."""
+    from dashboard.views.map import map_figure
+
+    figure = map_figure(dataset, 2015, "violent_crime", "ratio", []).to_plotly_json()
+    hovered = [
+        t for trace in figure["data"] for t in (trace.get("text") or []) if str(t).startswith("Las Vegas, NV")
+    ]
+    assert hovered and all("another area than drawn" in t for t in hovered)
+    assert not any(
+        "another area" in str(t)
+        for trace in figure["data"]
+        for t in (trace.get("text") or [])
+        if str(t).startswith("Memphis, TN")
+    )
