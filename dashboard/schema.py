@@ -7,6 +7,7 @@ shape lets the harmonisation step apply a single precedence rule to every source
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 OFFENCES: tuple[str, ...] = (
@@ -69,6 +70,11 @@ SOURCE_KINDS: tuple[str, ...] = (
     "ucr_data_tool",  # FBI/BJS UCR Data Tool: rates x population (1985-2012)
     "marshall_project",  # The Marshall Project city-crime file (violent offences only)
 )
+
+
+def cohort_slug(cohort: str) -> str:
+    """The URL form of a cohort label, ``cohort=`` in links: "PSP 2017" -> "psp-2017" (a public contract)."""
+    return re.sub(r"[^a-z0-9]+", "-", cohort.lower()).strip("-")
 
 
 def year_ranges(years: Iterable[int]) -> str:

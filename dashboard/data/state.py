@@ -7,19 +7,23 @@ they are dropped and a notice says what was ignored.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlencode
 
+import pandas as pd
+
 from dashboard.data.dataset import Dataset
 from dashboard.data.measures import MEASURES
-from dashboard.schema import OFFENCES
+from dashboard.schema import OFFENCES, cohort_slug
+
+__all__ = ["cohort_slug"]  # re-exported: the URL form of a cohort label lives in schema
 
 DEFAULT_RANKING_YEAR = 2015  # latest FBI data published when PSP was announced (June 2017)
 DEFAULT_THRESHOLD = 1.5
 
 ALL_PROGRAMS = "all-programs"
+ALL_PSP = "all-psp"  # every PSP site, all cohorts (issue 12)
 ALL_CITIES = "all-cities"
 DEFAULT_COHORT = "psp-2017"
 THRESHOLD_RANGE = (1.0, 10.0)
@@ -27,13 +31,25 @@ MAX_CITIES = 40
 DEFAULT_FROM = 1985
 
 
-def cohort_slug(cohort: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", cohort.lower()).strip("-")
+def _cohort_label(rows: pd.DataFrame) -> str:
+    """A cohort's picker label, with a visible marker when some of its sites are not confirmed by a source."""
+    label = str(rows["cohort"].iloc[0])
+    unconfirmed = int((rows["status"] == "unconfirmed").sum())
+    return f"{label} ({unconfirmed} of {len(rows)} unconfirmed)" if unconfirmed else label
 
 
 def cohort_options(dataset: Dataset) -> dict[str, str]:
-    """slug -> label, from programs.csv (a new cohort there appears here with no code change)."""
-    options = {cohort_slug(c): c for c in sorted(dataset.programs["cohort"].unique(), reverse=True)}
+    """slug -> label, from programs.csv (a new cohort there appears here with no code change): PSP cohorts
+    newest first, then every PSP site, the VRN cohorts, every program city and every city."""
+    programs = dataset.programs
+    options: dict[str, str] = {}
+    for program in sorted(programs["program"].unique(), key=lambda name: (name != "PSP", name)):
+        mine = programs[programs["program"] == program]
+        for cohort in sorted(mine["cohort"].unique(), reverse=True):
+            rows = mine[mine["cohort"] == cohort]
+            options[str(rows["cohort_id"].iloc[0])] = _cohort_label(rows)
+        if program == "PSP":
+            options[ALL_PSP] = "All PSP sites (every cohort)"
     options[ALL_PROGRAMS] = "All program cities (PSP + VRN)"
     options[ALL_CITIES] = "All cities of 100,000+ with data"
     return options
@@ -43,16 +59,23 @@ def cohort_members(dataset: Dataset, slug: str) -> list[str]:
     programs = dataset.programs
     if slug == ALL_CITIES:
         return dataset.cities["geoid"].tolist()
-    chosen = programs if slug == ALL_PROGRAMS else programs[programs["cohort"].map(cohort_slug) == slug]
+    if slug == ALL_PROGRAMS:
+        chosen = programs
+    elif slug == ALL_PSP:
+        chosen = programs[programs["program"] == "PSP"]
+    else:
+        chosen = programs[programs["cohort_id"] == slug]
     return sorted(set(chosen["geoid"]), key=dataset.label)
 
 
 def highlight_cohorts(dataset: Dataset, slug: str) -> list[str]:
     """Program cohorts (labels) that the ranking highlights for a cohort choice."""
-    options = cohort_options(dataset)
+    programs = dataset.programs
     if slug in (ALL_PROGRAMS, ALL_CITIES):
-        return sorted(dataset.programs["cohort"].unique())
-    return [options[slug]] if slug in options else []
+        return sorted(programs["cohort"].unique())
+    if slug == ALL_PSP:
+        return sorted(programs.loc[programs["program"] == "PSP", "cohort"].unique())
+    return sorted(programs.loc[programs["cohort_id"] == slug, "cohort"].unique())
 
 
 @dataclass(frozen=True)
@@ -154,5 +177,7 @@ def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewS
         state = replace(state, cities=tuple(known), cities_cut=len(known) < len(known_before_cut))
     else:
         members = cohort_members(dataset, state.cohort)
+        if state.cohort != ALL_CITIES and len(members) > MAX_CITIES:  # all-psp, all-programs (issue 12)
+            notices.append(f"Only the first {MAX_CITIES} of the cohort's {len(members)} cities are shown.")
         state = replace(state, cities=tuple(members[:MAX_CITIES] if state.cohort != ALL_CITIES else ()))
     return replace(state, notices=tuple(notices))

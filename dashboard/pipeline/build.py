@@ -25,8 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data import validate as validation
-from dashboard.pipeline import coverage, dispositions, screening, screens
+from dashboard.pipeline import coverage, dispositions, screening, screens, sites
 from dashboard.pipeline.boundaries import assemble, census
+from dashboard.pipeline.boundaries.counties import add_counties
 from dashboard.pipeline.harmonise import apply_breaks, harmonise
 from dashboard.pipeline.io import (
     SourceFileError,
@@ -79,7 +80,10 @@ def universe_places(sources: Path, programs: pd.DataFrame) -> list[Place]:
             if missing:
                 raise SourceFileError(path, f"feature {number} lacks properties: {', '.join(missing)}")
             places[props["GEOID"]] = Place(props["GEOID"], props["STUSPS"], props["NAME"])
-    missing = sorted(set(programs["geoid"]) - set(places))
+    # Issue 12: program cities under 100,000 that the TIGER files lack are named from CB 2015.
+    extra = sites.cb_places(sources, sorted(set(sites.place_geoids(programs["geoid"])) - set(places)))
+    places.update({place.geoid: place for place in extra})
+    missing = sorted(set(sites.place_geoids(programs["geoid"])) - set(places))
     if missing:
         raise ValueError(f"programs.csv names GEOIDs with no boundary in the sources: {missing}")
     return sorted(places.values(), key=lambda p: p.geoid)
@@ -203,6 +207,8 @@ def build(sources: Path, out: Path) -> BuildResult:
     with step("parsing the crime sources", sources / "crime"):
         raw = parse_all_city_sources(sources)
     raw["geoid"] = PlaceMatcher(places).match_frame(raw)
+    with step("parsing the county table", sources / "crime"):  # issue 12: county sites, by GEOID
+        raw = sites.with_county_rows(raw, sources, programs)
     unmatched = unmatched_rows(raw)
     for row in unmatched.itertuples():
         log.warning(
@@ -219,7 +225,8 @@ def build(sources: Path, out: Path) -> BuildResult:
     city_years = city_years[city_years["geoid"].isin(included)]
     check_boundary_sources(sources, included)
     with step("building the city boundaries", sources / "boundaries"):
-        cities = assemble.build_cities(sources, included)
+        cities = assemble.build_cities(sources, sites.place_geoids(included))
+        cities = add_counties(cities, sources, sites.county_geoids(included))  # issue 12
         fill_missing_populations(cities, city_years)
     with step("building the state outlines", sources / "boundaries"):
         states = assemble.build_states(sources)

@@ -30,10 +30,12 @@ def coverage_markdown(
     for program in programs.itertuples():
         rows = city_years[city_years["geoid"] == program.geoid]
         full = rows.dropna(subset=["population", "violent_crime"])["year"]
+        flag = " (unconfirmed)" if getattr(program, "status", "") == "unconfirmed" else ""
         lines.append(
-            f"| {labels.get(program.geoid, program.geoid)} | {program.cohort} | {year_ranges(full)} "
+            f"| {labels.get(program.geoid, program.geoid)} | {program.cohort}{flag} | {year_ranges(full)} "
             f"| {year_ranges(rows['year'])} | {_primary_kinds(rows['source'])} |"
         )
+    lines += psp_reporting(city_years, programs, labels)
     context = city_years[~city_years["geoid"].isin(set(programs["geoid"]))]
     lines += [
         "",
@@ -52,6 +54,14 @@ def coverage_markdown(
             f"| {year} | {len(rows)} | {int(rows['violent_crime'].notna().sum())} "
             f"| {int(rows['property_crime'].notna().sum())} |"
         )
+    missing_years = sorted(
+        set(range(city_years["year"].min(), city_years["year"].max() + 1)) - set(city_years["year"])
+    )
+    if missing_years:
+        lines += [
+            "",
+            f"No rows at all for {year_ranges(missing_years)}: no FBI city table for it is in the sources.",
+        ]
     lines += [
         "",
         "## FBI rows of 100,000+ people that matched no Census place",
@@ -69,3 +79,29 @@ def coverage_markdown(
                 f"| {row.source} | {row.state} | {row.agency} | {row.years} | {int(row.max_population):,} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def psp_reporting(city_years: pd.DataFrame, programs: pd.DataFrame, labels: dict[str, str]) -> list[str]:
+    """Lines of a table: per year since PSP began, how many PSP sites have an FBI violent-crime rate, and
+    which do not (issue 12: the 2021 switch to NIBRS-only reporting left many large agencies out)."""
+    psp = sorted(set(programs.loc[programs["program"] == "PSP", "geoid"]))
+    first = int(pd.to_numeric(programs.loc[programs["program"] == "PSP", "announced"].str[:4]).min())
+    last = int(city_years["year"].max())
+    full = city_years.dropna(subset=["population", "violent_crime"])
+    lines = [
+        "",
+        f"## PSP sites with an FBI violent-crime rate, {first}-{last}",
+        "",
+        f"Of the {len(psp)} PSP sites (every cohort, also those announced later and the unconfirmed ones). "
+        "A site without a rate is a gap on every chart: the agency did not report that year, or the FBI "
+        "table prints no population (county agencies).",
+        "",
+        "| Year | Sites with a rate | Sites without |",
+        "|---|---|---|",
+    ]
+    for year in range(first, last + 1):
+        have = set(full.loc[full["year"] == year, "geoid"]) & set(psp)
+        without = sorted(labels.get(g, g) for g in set(psp) - have)
+        shown = "all of them (no FBI city table for this year)" if not have else "; ".join(without) or "none"
+        lines.append(f"| {year} | {len(have)} | {shown} |")
+    return lines

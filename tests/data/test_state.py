@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.data.state import ViewState, cohort_members, cohort_options, parse_query
+from dashboard.data.state import ViewState, cohort_members, cohort_options, highlight_cohorts, parse_query
 
 
 def test_default_view_is_the_psp_cohort(dataset) -> None:
@@ -41,7 +41,7 @@ def test_invalid_values_are_dropped_with_notices(dataset) -> None:
 def test_cohorts_come_from_programs_csv(dataset) -> None:
     options = cohort_options(dataset)
     assert {"psp-2017", "vrn-2014", "vrn-2015", "vrn-2016", "all-programs", "all-cities"} <= set(options)
-    assert len(cohort_members(dataset, "all-programs")) == 28
+    assert len(cohort_members(dataset, "all-programs")) == 68  # 28 before issue 12
     assert "4737640" in cohort_members(dataset, "psp-2017")  # Jackson, TN
     assert "2836000" not in cohort_members(dataset, "psp-2017")  # not Jackson, MS
 
@@ -65,3 +65,23 @@ def test_url_values_are_read_in_any_case_and_the_notice_says_which_value_is_used
     assert any("perc" in n and "showing “ratio”" in n for n in unknown.notices)
     exact = parse_query("offence=murder&measure=rate", dataset)
     assert exact.notices == ()
+
+
+def test_every_psp_cohort_and_all_psp_are_url_values(dataset) -> None:
+    """Issue 12: psp-2017 ... psp-2024 and all-psp; psp-2017 keeps its 12 cities (old links unchanged)."""
+    options = cohort_options(dataset)
+    for year in (2017, 2018, 2019, 2021, 2022, 2023, 2024):
+        assert f"psp-{year}" in options and parse_query(f"cohort=psp-{year}", dataset).notices == ()
+    assert len(cohort_members(dataset, "psp-2017")) == 12
+    assert "48201" in cohort_members(dataset, "psp-2019")  # Harris County, TX
+    members = cohort_members(dataset, "all-psp")
+    assert len(members) == 63 and "13089" in members and "5553000" in members  # DeKalb County; Milwaukee
+    assert "2622000" not in members  # Detroit: VRN only
+    assert options["psp-2022"] == "PSP 2022 (4 of 6 unconfirmed)"  # the marker a reader sees
+    assert set(highlight_cohorts(dataset, "all-psp")) == set(
+        dataset.programs.loc[dataset.programs["program"] == "PSP", "cohort"]
+    )
+    assert highlight_cohorts(dataset, "psp-2021") == ["PSP 2021"]
+    state = parse_query("cohort=all-psp", dataset)
+    assert len(state.cities) == 40  # MAX_CITIES for the trends, and said: the map and ranking show all
+    assert state.notices == ("Only the first 40 of the cohort's 63 cities are shown.",)

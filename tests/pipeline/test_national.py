@@ -48,7 +48,7 @@ def test_columns_types_and_keys() -> None:
     legacy = frame[frame["rape_definition"] == "legacy"]
     revised = frame[frame["rape_definition"] == "revised"]
     assert legacy["year"].tolist() == list(range(1960, 2017))
-    assert revised["year"].tolist() == list(range(2013, 2020))
+    assert revised["year"].tolist() == list(range(2013, 2024))  # 2020-2023: CDE (issue 12)
     assert legacy["violent_crime"].notna().all() and legacy["population"].notna().all()
     assert frame[list(OFFENCES)].notna().all().all()
 

@@ -192,13 +192,17 @@ def test_every_city_year_has_a_national_comparison(dataset) -> None:
     assert with_rate["national_rate"].notna().all()
 
 
+FIRST_COHORTS = ("PSP 2017", "VRN 2014", "VRN 2015", "VRN 2016")
+
+
 def test_program_cities_cover_2010_2016_except_documented_gaps(dataset) -> None:
+    """The 2017 program cities (PSP 2017 and the VRN); the sites added from 2018 (issue 12) include small
+    cities and counties without every year in these tables, and their gaps are shown as gaps."""
     documented_gaps = {("3410000", y) for y in range(2013, 2018)} | {("0107000", 2010), ("0615044", 2012)}
-    series = city_series(dataset, dataset.programs["geoid"].tolist(), "violent_crime").set_index(
-        ["geoid", "year"]
-    )
+    first = dataset.programs[dataset.programs["cohort"].isin(FIRST_COHORTS)]
+    series = city_series(dataset, first["geoid"].tolist(), "violent_crime").set_index(["geoid", "year"])
     missing = []
-    for geoid in dataset.programs["geoid"]:
+    for geoid in first["geoid"]:
         for year in range(2010, 2017):
             if (geoid, year) in documented_gaps:
                 continue

@@ -13,7 +13,7 @@ def test_healthz_reports_the_data_version(client, dataset) -> None:
     body = response.get_json()
     assert body["status"] == "ok"
     assert body["data_version"] == dataset.version
-    assert body["cities"] == len(dataset.cities) and body["years"] == [1975, 2019]
+    assert body["cities"] == len(dataset.cities) and body["years"] == [1975, 2022]
 
 
 def test_geometry_is_served_once_and_cached(client) -> None:

@@ -14,7 +14,7 @@ import pytest
 from dashboard.web import ids
 from dashboard.web.callbacks import clicked_geoid
 
-RECOLOUR_BUDGET_BYTES = 4096  # gzip, on the wire
+RECOLOUR_BUDGET_BYTES = 4224  # gzip, on the wire (4096 until issue 12 added 7 program sites to the map)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def recolour(client, year: int, offence: str, measure: str, changed: str) -> byt
 @pytest.mark.parametrize("offence", ["violent_crime", "murder", "rape", "property_crime", "larceny_theft"])
 @pytest.mark.parametrize("measure", ["ratio", "rate", "count"])
 def test_recolour_response_fits_the_budget(client, offence: str, measure: str) -> None:
-    for year in (1976, 1995, 2007, 2015, 2019):
+    for year in (1976, 1995, 2007, 2015, 2019, 2022):
         for changed in (ids.YEAR, ids.OFFENCE):
             raw = recolour(client, year, offence, measure, changed)
             assert "coordinates" not in raw.decode()

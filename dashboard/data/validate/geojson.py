@@ -142,7 +142,7 @@ def load_feature_collection(
 
 def _bad_city_property(props: dict[str, Any]) -> str | None:
     if not isinstance(props["geoid"], str) or not GEOID_PATTERN.match(props["geoid"]):
-        return f"geoid must be a 7-digit string, found {props['geoid']!r}"
+        return f"geoid must be a 7-digit (place) or 5-digit (county) string, found {props['geoid']!r}"
     for text_key in ("name", "label"):
         if not isinstance(props[text_key], str) or not props[text_key].strip():
             return f"{text_key!r} must be a non-empty string, found {props[text_key]!r}"

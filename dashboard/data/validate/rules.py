@@ -15,14 +15,20 @@ from dashboard.data.validate.readers import (
 )
 from dashboard.errors import DataFileError
 
-GEOID_PATTERN = re.compile(r"^\d{7}$")
+# A Census place GEOID (7 digits: state + place FIPS) or, for the few county program sites (Harris County
+# TX, DeKalb County GA), a county GEOID (5 digits: state + county FIPS).
+GEOID_PATTERN = re.compile(r"^(\d{7}|\d{5})$")
 
 
 def check_geoids(frame: pd.DataFrame, path: Path) -> None:
     bad = ~frame["geoid"].str.match(GEOID_PATTERN)
     if bad.any():
         index = bad[bad].index[0]
-        raise DataFileError(path, f"geoid must be 7 digits, found {frame['geoid'][index]!r}", _line_of(index))
+        raise DataFileError(
+            path,
+            f"geoid must be 7 digits (place) or 5 digits (county), found {frame['geoid'][index]!r}",
+            _line_of(index),
+        )
 
 
 def check_pattern(frame: pd.DataFrame, column: str, pattern: re.Pattern[str], what: str, path: Path) -> None:

@@ -12,7 +12,7 @@ from dashboard.data.validate.config import check_choice, check_not_blank, check_
 from dashboard.data.validate.readers import _first_bad, _line_of, parse_count_column, parse_year_column
 from dashboard.data.validate.rules import check_geoids, check_pattern
 from dashboard.errors import DataFileError
-from dashboard.schema import OFFENCES, RAPE_DEFINITIONS
+from dashboard.schema import OFFENCES, RAPE_DEFINITIONS, cohort_slug
 
 # programs.csv "announced": ISO date, or year-month / year where only that is documented.
 ANNOUNCED_PATTERN = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -20,6 +20,20 @@ ANNOUNCED_PATTERN = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3
 CITY_YEAR_COLUMNS = ("geoid", "year", "population", *OFFENCES, "rape_definition", "source", "notes")
 NATIONAL_COLUMNS = ("year", "population", *OFFENCES, "rape_definition", "source", "notes")
 PROGRAM_COLUMNS = ("geoid", "program", "cohort", "role", "announced", "source_url")
+# Later columns of programs.csv (issue 12), optional so that an older file still loads: the value each
+# takes when its column is absent.
+PROGRAM_OPTIONAL_COLUMNS: dict[str, str] = {
+    "site": "",
+    "name": "",
+    "cohort_id": "",  # filled from the cohort label when empty
+    "geography": "place",
+    "status": "confirmed",
+    "source_title": "",
+    "source_date": "",
+    "note": "",
+}
+PROGRAM_GEOGRAPHIES = ("place", "county")
+PROGRAM_STATUSES = ("confirmed", "unconfirmed")
 BREAK_COLUMNS = ("geoid", "year_from", "year_to", "kind", "offences", "note", "source")
 # geodata/README.md lists the kinds; "not_published" is used by the committed breaks.csv too.
 BREAK_KINDS = (
@@ -87,10 +101,30 @@ def check_known_geoids(frame: pd.DataFrame, known: set[str], path: Path, against
 
 
 def validate_programs(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """programs.csv with every optional column present: one row per site and cohort (Kansas City is a 2017
+    and a 2018 site), a county site has a 5-digit GEOID, and ``cohort_id`` is the cohort's URL form."""
+    frame = frame.copy()
+    for column, default in PROGRAM_OPTIONAL_COLUMNS.items():
+        if column not in frame.columns:
+            frame[column] = default
+    frame["cohort_id"] = frame["cohort_id"].where(frame["cohort_id"] != "", frame["cohort"].map(cohort_slug))
     check_geoids(frame, path)
     check_not_blank(frame, ("program", "cohort", "role", "source_url"), path)
     check_pattern(frame, "announced", ANNOUNCED_PATTERN, "a date like 2017-06-20, 2016-09 or 2014", path)
-    check_unique(frame, ("geoid", "program"), path)
+    dated = frame[frame["source_date"] != ""]
+    check_pattern(dated, "source_date", ANNOUNCED_PATTERN, "empty or a date like 2018-09-04, 2018-09", path)
+    check_choice(frame, "geography", PROGRAM_GEOGRAPHIES, path)
+    check_choice(frame, "status", PROGRAM_STATUSES, path)
+    county = frame["geography"] == "county"
+    wrong = county != (frame["geoid"].str.len() == 5)
+    if wrong.any():
+        problem = "a county site needs a 5-digit county GEOID and a place a 7-digit one"
+        raise DataFileError(path, problem, _first_bad(frame, wrong))
+    slug_differs = frame["cohort_id"] != frame["cohort"].map(cohort_slug)
+    if slug_differs.any():
+        problem = "column 'cohort_id' must be the cohort's URL form (\"PSP 2017\" -> psp-2017)"
+        raise DataFileError(path, problem, _first_bad(frame, slug_differs))
+    check_unique(frame, ("geoid", "program", "cohort"), path)
     return frame
 
 

@@ -120,9 +120,11 @@ def _place_attributes(geoids: Sequence[str], cb: gpd.GeoDataFrame, tiger: gpd.Ge
 
 
 def universe_geoids(sources: Path, programs_csv: Path) -> list[str]:
-    """The map's place universe: the program cities plus every place of 100,000+ (sorted, unique)."""
+    """The map's place universe: the program cities plus every place of 100,000+ (sorted, unique); county
+    sites (5-digit GEOIDs) are drawn from ``boundaries/counties.py`` instead."""
     programs = pd.read_csv(programs_csv, dtype={"geoid": str})
-    return _validate_geoids([*programs["geoid"], *read_tiger_places(sources)["GEOID"]])
+    places = [g for g in programs["geoid"] if len(g) != 5]
+    return _validate_geoids([*places, *read_tiger_places(sources)["GEOID"]])
 
 
 def build_cities(sources: Path, geoids: Sequence[str]) -> dict[str, Any]:
@@ -174,6 +176,7 @@ def build_cities(sources: Path, geoids: Sequence[str]) -> dict[str, Any]:
                     "lat": lat,
                     "boundary_source": row.boundary_source,
                     "boundary_vintage": int(row.boundary_vintage),
+                    "geography": "place",  # or "county" (boundaries/counties.py)
                 },
                 "geometry": mapping(geom),
             }

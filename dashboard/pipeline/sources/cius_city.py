@@ -1,4 +1,4 @@
-"""CIUS city tables (Table 8 and its equivalents, 2010 and 2013–2019)."""
+"""CIUS city tables (Table 8 and its equivalents, 2010, 2013–2019, 2021–2022; 2021 on as .xlsx)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ _EDITED_2010 = re.compile(r"^(?P<yy>\d\d)tbl(?P<table>\d\d)\.xls$")  # eam17's e
 def find_city_tables(sources: Path) -> list[CityTable]:
     """Every CIUS city table under ``sources/crime`` (file names carry edition year and table number)."""
     found: list[CityTable] = []
-    for path in sorted((Path(sources) / "crime").rglob("*.xls")):
+    paths = [*(Path(sources) / "crime").rglob("*.xls"), *(Path(sources) / "crime").rglob("*.xlsx")]
+    for path in sorted(paths):
         match = _TABLE_FILE.match(path.name)
         if match:
             found.append(CityTable(path, int(match["year"]), int(match["table"])))

@@ -276,6 +276,10 @@ def read_xls_rows(path: Path) -> list[list[object]]:
     A truncated or garbled workbook stops the build with a SourceFileError naming the file
     (xlrd itself fails with bare IndexErrors or struct errors deep in its BIFF reader).
     """
+    if Path(path).suffix.lower() == ".xlsx":  # CIUS 2021 on (issue 12)
+        from dashboard.pipeline.sources.xlsx import read_xlsx_rows
+
+        return read_xlsx_rows(path)
     read_source_bytes(path)  # missing or empty file: a plain message, not an xlrd error
     with source_errors(path, "as an Excel .xls workbook"):
         book = xlrd.open_workbook(str(path), on_demand=True)

@@ -10,6 +10,7 @@ Precedence, per year (the first source that has the year wins):
    rows have a blank state): true counts for 1979-1993 and 2016-2019.
 3. **FBI UCR Data Tool** "United States-Total" (``ChrisBeaumont__crime/state_crime.csv``) for
    1960-1978: rates x population, so counts are reconstructions (see :mod:`.ucr_data_tool`).
+4. **Later CDE vintages** for 2020 on (2020 derived from the state rows): see :mod:`.cde_national`.
 
 The Marshall Project's "National" rows are only a cross-check (:func:`cross_check_marshall`).
 
@@ -252,9 +253,12 @@ def _ucrdt_years(sources: Path) -> dict[int, YearCounts]:
 
 
 def _pick_years(sources: Path) -> dict[int, YearCounts]:
-    """Apply the precedence: CIUS (newest edition) > CDE > UCR Data Tool."""
+    """Apply the precedence: CIUS (newest edition) > CDE > UCR Data Tool > later CDE vintages (2020 on)."""
+    from dashboard.pipeline.sources.cde_national import cde_recent_years  # issue 12 (imports this module)
+
     picked: dict[int, YearCounts] = {}
-    for candidates in (_cius_years(sources), _cde_years(sources), _ucrdt_years(sources)):
+    recent = cde_recent_years(sources)
+    for candidates in (_cius_years(sources), _cde_years(sources), _ucrdt_years(sources), recent):
         for year, counts in candidates.items():
             if year >= FIRST_YEAR:
                 picked.setdefault(year, counts)
