@@ -68,6 +68,10 @@ def _cities_frame(collection: dict, programs: pd.DataFrame) -> pd.DataFrame:
     cohorts = programs.groupby("geoid")["cohort"].agg(lambda c: "; ".join(sorted(set(c))))
     cities["cohort"] = cities["geoid"].map(cohorts).fillna("")
     cities["is_program"] = cities["cohort"] != ""
+    # cohorts whose membership no source confirms (programs.csv status, issue 12): a marker in pickers
+    unconfirmed = programs[programs["status"] == "unconfirmed"].groupby("geoid")["cohort"]
+    unconfirmed = unconfirmed.agg(lambda c: "; ".join(sorted(set(c))))
+    cities["unconfirmed"] = cities["geoid"].map(unconfirmed).fillna("")
     return cities.set_index("geoid", drop=False).sort_values("label")
 
 

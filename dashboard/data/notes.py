@@ -76,14 +76,17 @@ def city_notes(
         breaks_by_city.setdefault(brk.geoid, []).append(brk)
     result = []
     offence_label = dataset.offence_label(offence).lower()
+    table_years = set(dataset.years)
     for geoid in geoids:
         city = rows[geoid]
-        items: list[str] = []
+        items: list[str] = program_items(dataset, geoid)
         with_rate = {year for _g, year, has_rate, _n, _s in city if has_rate}
         missing = sorted(set(range(year_from, year_to + 1)) - with_rate)
+        no_table = [y for y in missing if y not in table_years]  # 2020: no city table at all (issue 12)
         if missing:
+            why = f" ({year_ranges(no_table)}: no FBI city table in the sources)" if no_table else ""
             items.append(
-                f"No {offence_label} rate for {year_ranges(missing)}: shown as a gap, never as zero."
+                f"No {offence_label} rate for {year_ranges(missing)}{why}: shown as a gap, never as zero."
             )
         brk = breaks_by_city.get(geoid, [])
         for b in brk:
@@ -121,5 +124,26 @@ def general_notes(dataset: Dataset, offence: str, year_from: int, year_to: int) 
     national = national[(national["year"] >= year_from) & (national["year"] <= year_to)]
     for span, text in _grouped(national, "source"):
         items.append(f"National series {span}: {text}.")
+    for span, text in _grouped(national, "notes"):
+        if text.startswith(NATIONAL_CAVEATS):  # derived 2020, FBI revisions, partial reporting (issue 12)
+            items.append(f"National {span}: {text}.")
     items.append("Populations are the FBI's agency populations; rates per 100,000 are computed from counts.")
+    return items
+
+
+# National notes a reader must see in the data notes, not only in the CSV (issue 12).
+NATIONAL_CAVEATS = ("derived:", "revised by the FBI", "FBI estimate for the whole country")
+
+
+def program_items(dataset: Dataset, geoid: str) -> list[str]:
+    """A city's program memberships with their citation, flagged where no source confirms them."""
+    programs = dataset.programs[dataset.programs["geoid"] == geoid]
+    items = []
+    for row in programs.itertuples():
+        kind = "county site" if row.geography == "county" else "site"
+        cited = f"{row.source_title} ({row.source_url})" if row.source_title else row.source_url
+        line = f"{row.cohort} {kind}, announced {row.announced} ({row.role}). Source: {cited}."
+        if row.status == "unconfirmed":
+            line = f"Membership UNCONFIRMED — {line} {str(row.note).removeprefix('UNCONFIRMED: ')}"
+        items.append(line)
     return items

@@ -1,7 +1,8 @@
 """The view state and its query-string form (``?cities=...&offence=...``): a public contract.
 
-Parameters: cities (comma-separated 7-digit GEOIDs), cohort, offence, measure
-(rate|ratio|count), year, from, to, threshold. Unknown or invalid values never crash:
+Parameters: cities (comma-separated 7-digit GEOIDs, 5-digit for a county site), cohort, offence, measure
+(rate|ratio|count), year, from, to, threshold, align (calendar|joined; written only when joined, so
+every older link reads and writes as before). Unknown or invalid values never crash:
 they are dropped and a notice says what was ignored.
 """
 
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlencode
 import pandas as pd
 
 from dashboard.data.dataset import Dataset
+from dashboard.data.joined import ALIGNS
 from dashboard.data.measures import MEASURES
 from dashboard.schema import OFFENCES, cohort_slug
 
@@ -88,6 +90,7 @@ class ViewState:
     year_from: int = DEFAULT_FROM
     year_to: int = 2019
     threshold: float = DEFAULT_THRESHOLD
+    align: str = "calendar"  # trends x axis: calendar years, or years since each site joined (issue 12)
     notices: tuple[str, ...] = field(default=(), compare=False)
     cities_cut: bool = field(default=False, compare=False)  # the link named more than MAX_CITIES cities
 
@@ -102,6 +105,8 @@ class ViewState:
             "to": self.year_to,
             "threshold": f"{self.threshold:g}",
         }
+        if self.align != "calendar":
+            params["align"] = self.align
         return "?" + urlencode(params, safe=",")
 
 
@@ -135,6 +140,7 @@ def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewS
         ("cohort", cohort_options(dataset), ""),
         ("offence", OFFENCES, ""),
         ("measure", MEASURES, " (use rate, ratio or count)"),
+        ("align", ALIGNS, " (use calendar or joined)"),
     )
     for key, options, hint in choices:
         if key in first:

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from dashboard.figures.common import base_layout, figure_from_spec, format_value, source_annotation, theme
 
+UNLISTED_COHORT_COLOUR = "#4a6c8c"  # grey-blue: a cohort with no entry in theme.json cohort_colours
 FBI_RANKING_CAUTION = (
     "The FBI cautions against ranking: UCR figures are used to rank cities, but such rankings "
     "ignore the many factors (population density, economic conditions, policing, reporting "
@@ -33,7 +34,9 @@ def ranking_spec(
     rates = [format_value(v, "rate") for v in ranked["rate"].tolist()]
     national = [format_value(v, "rate") for v in ranked["national_rate"].tolist()]
     data = []
-    for cohort in ["other"] + [c for c in colours if c != "other"]:
+    # a cohort without a theme colour still gets its bars (programs.csv may gain a cohort before theme.json)
+    extra = sorted(set(highlight.tolist()) - set(colours))
+    for cohort in ["other"] + [c for c in colours if c != "other"] + extra:
         rows = np.flatnonzero(highlight == cohort)
         if not len(rows):
             continue
@@ -45,7 +48,7 @@ def ranking_spec(
                     "City: %{customdata[1]}<br>US: %{customdata[2]}<br>"
                     "Years in a row above threshold: %{customdata[3]}<extra></extra>"
                 ),
-                "marker": {"color": colours.get(cohort, "#555555"), "line": {"width": 0}},
+                "marker": {"color": colours.get(cohort, UNLISTED_COHORT_COLOUR), "line": {"width": 0}},
                 "name": "Other cities" if cohort == "other" else cohort,
                 "x": ranks[rows],
                 "y": ratios[rows],

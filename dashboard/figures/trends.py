@@ -177,6 +177,7 @@ def trends_spec(
     announcements: dict[str, list[tuple[str, str]]],
     breaks: pd.DataFrame,
     version: str,
+    extra_note: str = "",
 ) -> dict:
     """:func:`build_trends_figure` as plain figure JSON."""
     if not geoids:
@@ -301,6 +302,8 @@ def trends_spec(
     )
     if measure == "count" and len(geoids) > 1:
         note += "<br>Counts: each panel has its own scale (cities differ in size); compare rates or ratios."
+    if extra_note:  # coverage per year and the US estimate's caveats (views/trends.py, issue 12)
+        note += f"<br>{extra_note}"
     scope = f"{len(geoids)} cities" if len(geoids) > 1 else labels.get(geoids[0], geoids[0])
     title = f"{offence_label}, {MEASURE_LABELS[measure]}, {year_from}–{year_to}: {scope} vs the US"
     layout.update(base_layout(title, height))
@@ -334,6 +337,7 @@ def build_trends_figure(
     announcements: dict[str, list[tuple[str, str]]],
     breaks: pd.DataFrame,
     version: str,
+    extra_note: str = "",
 ) -> go.Figure:
     """One panel per city (shared axes). ``series`` comes from ``data.city_series``."""
     return figure_from_spec(
@@ -350,6 +354,7 @@ def build_trends_figure(
             announcements=announcements,
             breaks=breaks,
             version=version,
+            extra_note=extra_note,
         )
     )
 

@@ -35,6 +35,7 @@ from dash.exceptions import DependencyException, InvalidResourceError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from dashboard.data.dataset import Dataset
+from dashboard.data.joined import ALIGNS
 from dashboard.data.measures import MEASURES
 from dashboard.data.state import MAX_CITIES, THRESHOLD_RANGE, cohort_options
 from dashboard.publish.embed import frame_headers
@@ -158,7 +159,8 @@ def value_rules(dataset: Dataset) -> dict[tuple[str, str], Rule]:
     A callback input or state missing here is refused (400), so a new control needs a row:
     ``tests/test_fuzz_callbacks.py`` checks every registered callback input has one.
     """
-    years = [int(y) for y in dataset.years]
+    # every year of the slider: 2020 has no city row but is a year the page may show (issue 12)
+    years = list(range(min(dataset.years), max(dataset.years) + 1))
     span = f"{min(years)}–{max(years)}"
     return {
         (ids.URL, "search"): Rule(
@@ -182,6 +184,7 @@ def value_rules(dataset: Dataset) -> dict[tuple[str, str], Rule]:
             _number(*THRESHOLD_RANGE), f"a number from {THRESHOLD_RANGE[0]:g} to {THRESHOLD_RANGE[1]:g}"
         ),
         (ids.MAP, "clickData"): Rule(_or_null(_mapping()), "click data (an object) or null"),
+        (ids.ALIGN, "value"): Rule(_choice(ALIGNS), "calendar or joined"),
         **{
             (ids.table_toggle(chart), "n_clicks"): Rule(_or_null(_count()), "a click count or null")
             for chart in ids.CHARTS

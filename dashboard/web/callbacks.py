@@ -27,10 +27,13 @@ CONTROL_PROPS = (
     (ids.YEAR, "value"),
     (ids.YEAR_RANGE, "value"),
     (ids.THRESHOLD, "value"),
+    (ids.ALIGN, "value"),  # issue 12
 )
 
 
-def state_from_controls(cohort, cities, offence, measure, year, year_range, threshold) -> ViewState:
+def state_from_controls(
+    cohort, cities, offence, measure, year, year_range, threshold, align="calendar"
+) -> ViewState:
     """The one view state of an interaction, built from the controls' values (never from the URL)."""
     return ViewState(
         cohort=cohort,
@@ -41,6 +44,7 @@ def state_from_controls(cohort, cities, offence, measure, year, year_range, thre
         year_from=int(year_range[0]),
         year_to=int(year_range[1]),
         threshold=float(threshold),
+        align=align or "calendar",
     )
 
 
@@ -58,7 +62,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         *[Input(c, p) for c, p in CONTROL_PROPS],
         Input(ids.MAP, "clickData"),
     )
-    def sync_state(search, cohort, cities, offence, measure, year, year_range, threshold, click):
+    def sync_state(search, cohort, cities, offence, measure, year, year_range, threshold, align, click):
         """The address bar and the controls mirror each other.
 
         Opening or navigating (back/forward) to a URL sets the controls; changing a control,
@@ -69,7 +73,7 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         if trigger in (None, ids.URL):
             state = parse_query(search or "", dataset)
             return no_update, *control_values(state), *fragments.notice(state.notices)
-        state = state_from_controls(cohort, cities, offence, measure, year, year_range, threshold)
+        state = state_from_controls(cohort, cities, offence, measure, year, year_range, threshold, align)
         if trigger == ids.COHORT:
             members = [] if cohort == ALL_CITIES else cohort_members(dataset, cohort)[:MAX_CITIES]
             state = replace(state, cities=tuple(members))
@@ -115,9 +119,12 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input(ids.OFFENCE, "value"),
         Input(ids.MEASURE, "value"),
         Input(ids.YEAR_RANGE, "value"),
+        Input(ids.ALIGN, "value"),
+        State(ids.COHORT, "value"),
     )
-    def update_trends(cities: list[str] | None, offence: str, measure: str, year_range: list[int]):
-        return trends_figure(dataset, cities or [], offence, measure, int(year_range[0]), int(year_range[1]))
+    def update_trends(cities, offence: str, measure: str, year_range: list[int], align: str, cohort: str):
+        years = int(year_range[0]), int(year_range[1])
+        return trends_figure(dataset, cities or [], offence, measure, *years, align=align, cohort=cohort)
 
     @app.callback(
         Output(ids.RANKING, "figure"),
@@ -177,6 +184,7 @@ def control_values(state: ViewState) -> list:
         state.year,
         [state.year_from, state.year_to],
         state.threshold,
+        state.align,
     ]
 
 
@@ -238,9 +246,9 @@ def register_share_callback(app: Dash, dataset: Dataset) -> None:
         *[Input(ids.table_toggle(c), "n_clicks") for c in CHARTS],
         State(ids.URL, "href"),
     )
-    def update_share(cohort, cities, offence, measure, year, year_range, threshold, *rest):
+    def update_share(cohort, cities, offence, measure, year, year_range, threshold, align, *rest):
         *clicks, href = rest
-        state = state_from_controls(cohort, cities, offence, measure, year, year_range, threshold)
+        state = state_from_controls(cohort, cities, offence, measure, year, year_range, threshold, align)
         toggles = {ids.table_toggle(c) for c in CHARTS}
         only_toggles = bool(ctx.triggered_prop_ids) and set(ctx.triggered_prop_ids.values()) <= toggles
         if only_toggles:

@@ -12,6 +12,7 @@ MEASURE = "measure"
 YEAR = "year"
 YEAR_RANGE = "year-range"
 THRESHOLD = "threshold"
+ALIGN = "align"  # trends x axis: calendar years or years since joining (issue 12)
 MAP = "map"
 TRENDS = "trends"
 RANKING = "ranking"

@@ -31,15 +31,40 @@ def _year_marks(years: list[int]) -> dict[int, str]:
 
 INTRO = (
     "How far above the national average were the cities chosen for the DOJ National Public Safety "
-    "Partnership (2017) and the Violence Reduction Network (2014–2016), and since when?"
+    "Partnership (2017–2024) and the Violence Reduction Network (2014–2016), and since when?"
 )
+
+
+def align_control(state: ViewState) -> html.Div:
+    """The trends' x axis (``align=`` in the URL): calendar years, or years since each site joined."""
+    return _labelled(
+        "Trend years on the x axis",
+        dcc.RadioItems(
+            id=ids.ALIGN,
+            value=state.align,
+            className="radio radio-inline",
+            inputClassName="radio-input",
+            options=[
+                {"label": "Calendar years", "value": "calendar"},
+                {"label": "Years since joining (0 = announced)", "value": "joined"},
+            ],
+        ),
+        ids.ALIGN,
+    )
+
+
+def city_option_label(row) -> str:
+    """ "Memphis, TN ★"; a membership no source confirms is marked (issue 12): "Tucson, AZ ★ (unconfirmed:
+    PSP 2022)"."""
+    star = " ★" if row.is_program else ""
+    return f"{row.label}{star}" + (f" (unconfirmed: {row.unconfirmed})" if row.unconfirmed else "")
 
 
 def controls(dataset: Dataset, state: ViewState) -> html.Div:
     years = dataset.years
     offences = [{"label": row.label, "value": name} for name, row in dataset.offences.iterrows()]
     city_options = [
-        {"label": f"{row.label}{' ★' if row.is_program else ''}", "value": row.geoid, "search": row.label}
+        {"label": city_option_label(row), "value": row.geoid, "search": row.label}
         for row in dataset.cities.itertuples()
     ]
     return html.Div(
@@ -257,6 +282,7 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                             ),
                             panel(
                                 "Trends against the national rate",
+                                align_control(state),
                                 *chart_block(
                                     "trends",
                                     "trends chart",

@@ -108,6 +108,7 @@ def sample_values(dataset) -> dict[tuple[str, str], Any]:
         (ids.YEAR, "value"): 2015,
         (ids.YEAR_RANGE, "value"): [2000, max(dataset.years)],
         (ids.THRESHOLD, "value"): 1.5,
+        (ids.ALIGN, "value"): "calendar",
         (ids.MAP, "clickData"): None,
     }
     values.update({(ids.table_toggle(chart), "n_clicks"): 0 for chart in ids.CHARTS})
@@ -365,6 +366,7 @@ def accepted_values(dataset) -> dict[tuple[str, str], st.SearchStrategy]:
         (ids.YEAR, "value"): years,
         (ids.YEAR_RANGE, "value"): st.lists(years, min_size=2, max_size=2).map(sorted),
         (ids.THRESHOLD, "value"): st.floats(1, 10) | st.integers(1, 10),
+        (ids.ALIGN, "value"): st.sampled_from(["calendar", "joined"]),
         (ids.MAP, "clickData"): click,
         # Even counts only: an odd count builds a whole table (covered by the hand-picked tests).
         **{

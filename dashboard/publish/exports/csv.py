@@ -9,6 +9,7 @@ import re
 import pandas as pd
 
 from dashboard.data.dataset import Dataset
+from dashboard.data.joined import joined_years
 from dashboard.data.measures import city_series
 from dashboard.data.state import ViewState, cohort_members, cohort_options
 from dashboard.figures.common import SOURCE_CITATION, dataset_label
@@ -26,6 +27,7 @@ CSV_COLUMNS = (
     "rape_definition",
     "source",
     "notes",
+    "years_since_joined",  # year minus the site's announcement year (align=joined; empty off-program)
 )
 
 
@@ -89,12 +91,16 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
     series = city_series(dataset, list(state.cities), state.offence)
     series = series[series["year"].between(state.year_from, state.year_to)]
     by_key = {(r.geoid, int(r.year)): r for r in series.itertuples(index=False)}
+    joined = joined_years(dataset, list(state.cities), state.cohort)
+    table_years = set(dataset.years)
     for geoid in state.cities:
         city = dataset.label(geoid)
         for year in range(state.year_from, state.year_to + 1):
             row = by_key.get((geoid, year))
+            since = "" if joined[geoid] is None else str(year - joined[geoid])
             if row is None:
-                writer.writerow([city, geoid, year, state.offence, *[""] * 8])
+                why = missing_reason(year, table_years)
+                writer.writerow([city, geoid, year, state.offence, *[""] * 7, why, since])
                 continue
             writer.writerow(
                 [
@@ -110,9 +116,20 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
                     "" if pd.isna(row.rape_definition) else row.rape_definition,
                     "" if pd.isna(row.source) else row.source,
                     "" if pd.isna(row.notes) else row.notes,
+                    since,
                 ]
             )
     return out.getvalue()
+
+
+NOT_REPORTED = "not reported: no FBI figure for this city and year in the sources (a gap, not zero)"
+NO_TABLE = "not reported: no FBI city table for this year in the sources"
+
+
+def missing_reason(year: int, table_years: set[int]) -> str:
+    """What a year without a row means: the city did not report (or was not published), or no city table
+    exists for that year at all (2020, issue 12)."""
+    return NOT_REPORTED if year in table_years else NO_TABLE
 
 
 def export_filename(dataset: Dataset, state: ViewState, kind: str, ext: str) -> str:
