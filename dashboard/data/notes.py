@@ -127,10 +127,21 @@ def general_notes(dataset: Dataset, offence: str, year_from: int, year_to: int) 
     for span, text in _grouped(national, "notes"):
         if text.startswith(NATIONAL_CAVEATS):  # derived 2020, FBI revisions, partial reporting (issue 12)
             items.append(f"National {span}: {text}.")
+    if year_to >= NIBRS_ONLY_FROM - 1:
+        items.append(AFTER_2019_NOTE)
     items.append("Populations are the FBI's agency populations; rates per 100,000 are computed from counts.")
     return items
 
 
+NIBRS_ONLY_FROM = 2021
+AFTER_2019_NOTE = (
+    "After 2019: no FBI city table for 2020 (or 2023) is in the sources, so no city has a figure for those "
+    "years; 2021 was the FBI's first NIBRS-only year and many agencies sent no data (Chicago, Baltimore, "
+    "Philadelphia and Phoenix among them): such a city-year is a gap, never a zero, and the trends note "
+    "counts the cities with a figure each year. Figures from the FBI county table (county sites) have no "
+    "population, so counts only. The Real-Time Crime Index's monthly agency counts, which cover some later "
+    "months, are not shown: they are not FBI-verified and would mix two series."
+)
 # National notes a reader must see in the data notes, not only in the CSV (issue 12).
 NATIONAL_CAVEATS = ("derived:", "revised by the FBI", "FBI estimate for the whole country")
 

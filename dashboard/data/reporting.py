@@ -33,6 +33,9 @@ def reporting_line(dataset: Dataset, series: pd.DataFrame, geoids: list[str], me
     if not geoids or start > year_to:
         return ""
     counts = reporting_by_year(series, geoids, measure, range(start, year_to + 1), set(dataset.years))
+    if len(geoids) == 1:  # one city: its gaps show which years it lacks; only say where no table exists
+        no_table = [str(year) for year, n in counts if n is None]
+        return f"No FBI city table for {', '.join(no_table)}" if no_table else ""
     parts = [
         f"{year} none (no FBI city table)" if n is None else f"{year} {n} of {len(geoids)}"
         for year, n in counts
@@ -50,7 +53,7 @@ def national_estimate_line(dataset: Dataset, offence: str, year_from: int, year_
     pieces = []
     if partial:
         span = str(partial[0]) if len(partial) == 1 else f"{partial[0]}–{partial[-1]}"
-        pieces.append(f"US {span}: FBI estimate from partial reporting (NIBRS transition)")
+        pieces.append(f"US {span}: FBI estimate from partial reporting")
     if derived:
-        pieces.append(f"US {', '.join(map(str, derived))}: derived from the state figures")
+        pieces.append(f"US {', '.join(map(str, derived))}: derived from the states")
     return "; ".join(pieces)

@@ -7,12 +7,17 @@ and for how many years in a row they had been above it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.figures.common import base_layout, figure_from_spec, format_value, source_annotation, theme
 
+LEGEND_ITEMS_PER_ROW = 3  # at the page's width; a narrower embed wraps more and may still touch the title
+LEGEND_ROW_PX = 24
+BAR_WIDTH = 0.85  # in ranks: what bargap 0.15 gives a full row of neighbouring bars
 UNLISTED_COHORT_COLOUR = "#4a6c8c"  # grey-blue: a cohort with no entry in theme.json cohort_colours
 FBI_RANKING_CAUTION = (
     "The FBI cautions against ranking: UCR figures are used to rank cities, but such rankings "
@@ -53,6 +58,9 @@ def ranking_spec(
                 "x": ranks[rows],
                 "y": ratios[rows],
                 "type": "bar",
+                # one rank wide: plotly would size a trace's bars by the gaps between its own ranks, so a
+                # cohort of a few cities far apart got bars dozens of ranks wide (issue 12)
+                "width": BAR_WIDTH,
             }
         )
     layout = {
@@ -79,7 +87,11 @@ def ranking_spec(
         },
         **base_layout(f"{offence_label} in {year}: cities ranked by ratio to the national rate", height),
     }
-    layout["margin"]["t"] = 100
+    # the legend sits above the plot: each row of it beyond the first (all-psp highlights 8 cohorts) gets
+    # room of its own instead of running into the title (issue 12)
+    extra_rows = max(0, math.ceil(len(data) / LEGEND_ITEMS_PER_ROW) - 1)
+    layout["margin"]["t"] = 100 + LEGEND_ROW_PX * extra_rows
+    layout["height"] = height + LEGEND_ROW_PX * extra_rows
     return {"data": data, "layout": layout}
 
 

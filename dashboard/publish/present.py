@@ -242,8 +242,8 @@ def _city_slide(dataset: Dataset, state: ViewState, deck: _Deck, index: int, geo
         elif isinstance(trace.get("name"), str):
             trace["name"] = trace["name"].replace(" (hover)", " (below)")
     breaks = break_notes(dataset, replace(state, cities=(geoid,)))
-    if not breaks:
-        notes = notes.replace(" · ◇ break or caveat (listed below)", "")
+    # the ◇ items follow at once, so the key that announces them is dropped: a slide's lines are few
+    notes = notes.replace(" · ◇ break or caveat (listed below)", "")
     notes = " ".join([notes, *(f"◇ {n.removeprefix(city_label + ', ')}" for n in breaks)])
     value = deck.colours.loc[geoid]
     measured = format_value(row[state.measure], state.measure)

@@ -46,6 +46,8 @@ def test_reporting_line_counts_the_cities_with_a_figure_each_year(dataset) -> No
         "<br>2021 1 of 2 · 2022 2 of 2"
     )
     assert reporting_line(dataset, series, [CHICAGO], "rate", 1990, 2010) == ""  # before PSP: no line
+    # one city: its own gaps say which years it lacks; the line only names the years no table covers
+    assert reporting_line(dataset, series, [CHICAGO], "rate", 2015, 2022) == "No FBI city table for 2020"
 
 
 def test_the_us_estimate_is_labelled_for_the_years_shown(dataset) -> None:
@@ -63,3 +65,11 @@ def test_city_notes_cite_the_membership_and_flag_an_unconfirmed_one(dataset) -> 
     assert kansas_city.items[1].startswith("PSP 2018 site, announced 2018-08-20 (operations site)")
     assert "https://www.bja.gov/Events/national-psp-symposium-2018.html" in kansas_city.items[1]
     assert any("2020: no FBI city table in the sources" in i for i in kansas_city.items)
+
+
+def test_the_data_notes_describe_the_years_after_2019_only_when_shown(dataset) -> None:
+    from dashboard.data.notes import AFTER_2019_NOTE
+
+    assert AFTER_2019_NOTE in general_notes(dataset, "violent_crime", 2015, 2022)
+    assert AFTER_2019_NOTE not in general_notes(dataset, "violent_crime", 2010, 2019)
+    assert "Real-Time Crime Index" in AFTER_2019_NOTE  # left out, and said why

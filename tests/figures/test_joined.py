@@ -68,3 +68,13 @@ def test_every_cohort_has_a_theme_colour(dataset) -> None:
     from dashboard.figures.common import theme
 
     assert set(dataset.programs["cohort"]) <= set(theme()["cohort_colours"])
+
+
+def test_ranking_bars_are_one_rank_wide_whatever_the_cohort(dataset) -> None:
+    """A cohort of a few cities far apart in the ranking (PSP 2024) drew bars dozens of ranks wide."""
+    from dashboard.data.queries import ranked_cities
+    from dashboard.figures.ranking import BAR_WIDTH, ranking_spec
+
+    ranked = ranked_cities(dataset, "all-psp", "violent_crime", 2019, 1.5)
+    spec = ranking_spec(ranked, year=2019, threshold=1.5, offence_label="Violent crime", version="v")
+    assert {t["width"] for t in spec["data"]} == {BAR_WIDTH} and len(spec["data"]) >= 8

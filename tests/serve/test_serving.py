@@ -246,11 +246,14 @@ def test_callback_responses_are_gzipped(make_client) -> None:
         ids.OFFENCE: "murder",
         ids.MEASURE: "rate",
         ids.YEAR_RANGE: [2000, 2016],
+        ids.ALIGN: "calendar",
+        ids.COHORT: "psp-2017",
     }
     body = {
         "output": dependency["output"],
         "outputs": {"id": ids.TRENDS, "property": "figure"},
         "inputs": [{**item, "value": values[item["id"]]} for item in dependency["inputs"]],
+        "state": [{**item, "value": values[item["id"]]} for item in dependency.get("state", [])],
         "changedPropIds": [f"{ids.CITIES}.value"],
     }
     response = client.post("/_dash-update-component", json=body, headers={"Accept-Encoding": "gzip"})
