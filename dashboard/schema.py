@@ -49,7 +49,16 @@ RAW_CITY_COLUMNS: tuple[str, ...] = (
     "source",
     "source_kind",
     "notes",
+    "months_reported",
 )
+# months_reported: nullable Int64, 1-12 where the source states how many months of the year its count
+#           covers (the Marshall Project's ICPSR column); <NA> where it does not say (every other source).
+
+# How the plausibility screens' dispositions are written into a city-year's notes (pipeline/dispositions.py),
+# and read back out for the CSV's ``flags`` column and the map hover. Notes are joined with NOTE_SEPARATOR.
+NOTE_SEPARATOR = " | "
+FLAG_PREFIX = "Flag: "
+WITHHELD_PREFIX = "Withheld after review: "
 
 NATIONAL_COLUMNS: tuple[str, ...] = (
     "year",

@@ -51,14 +51,21 @@ def city_series(dataset: Dataset, geoids: list[str] | None, offence: str) -> pd.
     """Tidy city-year values for one offence with the matching national value alongside.
 
     Columns: geoid, label, year, count, population, rate, national_rate, ratio,
-    rape_definition, source, notes. The national value is matched on year and, for
-    violent crime and rape, on the same rape definition as the city's figure.
+    rape_definition, source, notes, months_reported, part_year. The national value is matched
+    on year and, for violent crime and rape, on the same rape definition as the city's figure.
+
+    A part-year count (its source says fewer than 12 months) keeps its count, but has no rate
+    or ratio: set beside full years it would read as a drop that never happened.
     """
     _check_offence(dataset, offence)
     crime = dataset.crime if geoids is None else dataset.crime[dataset.crime["geoid"].isin(geoids)]
-    frame = crime[["geoid", "year", "population", offence, "rape_definition", "source", "notes"]]
+    columns = ["geoid", "year", "population", offence, "rape_definition", "source", "notes"]
+    frame = crime[[*columns, "months_reported"] if "months_reported" in crime else columns]
     frame = frame.rename(columns={offence: "count"}).copy()
-    frame["rate"] = rate_per_100k(frame["count"], frame["population"])
+    if "months_reported" not in frame:
+        frame["months_reported"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    frame["part_year"] = (frame["months_reported"].fillna(12) < 12).astype(bool)
+    frame["rate"] = rate_per_100k(frame["count"], frame["population"]).where(~frame["part_year"])
     national = national_series(dataset, offence)
     if bool(dataset.offences.at[offence, "rape_linked"]):
         keys = ["year", "rape_definition"]
@@ -79,10 +86,10 @@ def year_snapshot(dataset: Dataset, year: int, offence: str) -> pd.DataFrame:
     snapshot = dataset.cities[
         ["geoid", "label", "name", "state", "cohort", "is_program", "lon", "lat"]
     ].copy()
-    snapshot = snapshot.join(
-        values[["year", "count", "population", "rate", "national_rate", "ratio", "source", "notes"]],
-        how="left",
-    )
+    columns = ["year", "count", "population", "rate", "national_rate", "ratio", "source", "notes"]
+    snapshot = snapshot.join(values[[*columns, "months_reported", "part_year"]], how="left")
+    snapshot["part_year"] = snapshot["part_year"].fillna(False).astype(bool)
+    snapshot.loc[snapshot["part_year"], "count"] = pd.NA  # the map and ranking draw full years only
     snapshot["year"] = year
     # Program cities last, so their markers draw on top of neighbouring context cities.
     return snapshot.sort_values(["is_program", "label"], kind="stable").reset_index(drop=True)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from dashboard.data.dataset import Dataset
 from dashboard.data.measures import city_series, national_for_display
-from dashboard.schema import source_kind_label, year_ranges
+from dashboard.schema import FLAG_PREFIX, NOTE_SEPARATOR, WITHHELD_PREFIX, source_kind_label, year_ranges
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,14 @@ class CityNotes:
     geoid: str
     label: str
     items: tuple[str, ...]
+
+
+def review_flags(notes: object) -> str:
+    """The screens' flags and withholdings among a city-year's notes (the CSV's ``flags`` column)."""
+    if not isinstance(notes, str):
+        return ""
+    parts = notes.split(NOTE_SEPARATOR)
+    return NOTE_SEPARATOR.join(p for p in parts if p.startswith((FLAG_PREFIX, WITHHELD_PREFIX)))
 
 
 def _grouped(rows: pd.DataFrame, column: str) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from dashboard.figures.common import MEASURE_LABELS, apply_base_layout, theme, wrap_title
+from dashboard.schema import FLAG_PREFIX, NOTE_SEPARATOR
 
 RATIO_LOG2_RANGE = 2.0  # colour scale spans 1/4x .. 4x the national rate
 (
@@ -43,7 +44,7 @@ HOVER_TEMPLATE = (
     "<b>%{text}</b><br>"
     "Rate per 100,000: %{customdata[0]:,.1f}<br>"
     "Offences: %{customdata[1]:,.0f}<br>"
-    "Times the US rate: %{customdata[2]:.2f}<extra></extra>"
+    "Times the US rate: %{customdata[2]:.2f}%{customdata[3]}<extra></extra>"
 )
 """One template for every city trace, never patched (year and offence are in the title).
 
@@ -125,8 +126,23 @@ def _number(value, decimals: int) -> float | int | None:
     return int(value) if decimals == 0 else round(float(value), decimals)
 
 
+PART_YEAR_HOVER = "<br><i>part year ({months} of 12 months): not drawn; count in the table</i>"
+FLAG_HOVER = "<br><i>flagged after review: see data notes</i>"
+
+
+def hover_flag(rec) -> str:
+    """The hover's last line for one city-year: part year, or a flag from the screens' review, or ""."""
+    if bool(getattr(rec, "part_year", False)):
+        return PART_YEAR_HOVER.format(months=int(rec.months_reported))
+    notes = getattr(rec, "notes", None)
+    if isinstance(notes, str) and any(p.startswith(FLAG_PREFIX) for p in notes.split(NOTE_SEPARATOR)):
+        return FLAG_HOVER
+    return ""
+
+
 def hover_rows(snapshot: pd.DataFrame) -> list[list | None]:
-    """Per city: [rate, count, ratio] at the published precision; None without a figure.
+    """Per city: [rate, count, ratio, flag line] at the published precision; numbers null without a
+    figure (each then reads "no data"), the flag line "" unless the year is part-year or flagged.
 
     Numbers, not text, so the payload stays small and the browser formats them. The US rate
     (one or two values a year) and each figure's source are in the trends chart, the data notes
@@ -134,16 +150,11 @@ def hover_rows(snapshot: pd.DataFrame) -> list[list | None]:
     """
     rows: list[list | None] = []
     for rec in snapshot.itertuples():
-        if pd.isna(rec.rate) and pd.isna(rec.count):
-            rows.append(None)
+        flag = hover_flag(rec)
+        if pd.isna(rec.rate) and pd.isna(rec.count) and not flag:
+            rows.append([None, None, None, ""])
             continue
-        rows.append(
-            [
-                _number(rec.rate, 1),
-                _number(rec.count, 0),
-                _number(rec.ratio, 2),
-            ]
-        )
+        rows.append([_number(rec.rate, 1), _number(rec.count, 0), _number(rec.ratio, 2), flag])
     return rows
 
 

@@ -138,11 +138,34 @@ def _clamp(value: float) -> float:
 def _panel_values(series: pd.DataFrame, geoids: list[str], measure: str, years: range) -> dict[str, list]:
     """geoid -> the measure for every year of ``years`` (NaN where missing), in one pass over the rows."""
     wanted = series[series["year"].between(years.start, years.stop - 1) & series["geoid"].isin(geoids)]
+    if "part_year" in wanted:  # a part-year count is a gap on the line (kept in the table and CSV)
+        wanted = wanted[~wanted["part_year"].astype(bool)]
     grid = {g: [math.nan] * len(years) for g in geoids}
     values = wanted[measure].to_numpy(dtype=float, na_value=np.nan).tolist()
     for geoid, year, value in zip(wanted["geoid"].tolist(), wanted["year"].tolist(), values, strict=True):
         grid[geoid][year - years.start] = value
     return grid
+
+
+EMPTY_PANEL_NOTE = "No figure for these years"
+PANEL_NOTE_COLOUR = "#7a4b00"  # dark amber: a caveat, not data
+
+
+def _panel_note(text: str, axes: dict, centred: bool) -> dict:
+    """A caveat written inside one panel: top left over the line, or centred in a panel with no line."""
+    return {
+        "align": "center" if centred else "left",
+        "bgcolor": "rgba(255,255,255,0.85)",
+        "font": {"color": PANEL_NOTE_COLOUR, "size": 13 if centred else 11},
+        "showarrow": False,
+        "text": text,
+        "x": 0.5 if centred else 0.01,
+        "xanchor": "center" if centred else "left",
+        "xref": f"{axes['xaxis']} domain",
+        "y": 0.5 if centred else 0.99,
+        "yanchor": "middle" if centred else "top",
+        "yref": f"{axes['yaxis']} domain",
+    }
 
 
 def _nullable(values: list[float]) -> list[float | None]:
@@ -178,8 +201,10 @@ def trends_spec(
     breaks: pd.DataFrame,
     version: str,
     extra_note: str = "",
+    panel_notes: dict[str, str] | None = None,
 ) -> dict:
-    """:func:`build_trends_figure` as plain figure JSON."""
+    """:func:`build_trends_figure` as plain figure JSON. ``panel_notes`` (geoid -> a few words) are
+    written inside a city's panel, e.g. when its figures cover another area than the city."""
     if not geoids:
         return empty_spec("Select cities on the map or in the city list to compare their trends.", version)
     t = theme()
@@ -275,6 +300,10 @@ def trends_spec(
                         "yref": f"{axes['yaxis']} domain",
                     }
                 )
+        note = (panel_notes or {}).get(geoid, "")
+        empty = all(math.isnan(v) for v in panel)
+        if note or empty:
+            annotations.append(_panel_note(note or EMPTY_PANEL_NOTE, axes, centred=empty))
         markers = _break_markers(breaks_by_city.get(geoid, []), year_from, year_to)
         if markers is not None:
             markers.update(showlegend=not breaks_legend_shown, **axes)

@@ -266,6 +266,8 @@ def screen_figures(
         )
         raise validation.DataFileError(path, f"{len(left)} screen hit(s) have no disposition: {listed}")
     city_years = dispositions.apply_flags(city_years, chosen)
+    outlines = next(hits for name, _, hits in found if name == "polygon beyond land")
+    dispositions.outline_notes(cities, outlines, chosen)
     return city_years, screening.screening_markdown(found, remaining, chosen, labels)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.errors import DataFileError
-from dashboard.schema import OFFENCES
+from dashboard.schema import FLAG_PREFIX, NOTE_SEPARATOR, OFFENCES, WITHHELD_PREFIX
 
 DISPOSITIONS = ("withheld", "flagged")
 COLUMNS = ["geoid", "year", "screen", "disposition", "offences", "reason", "source"]
@@ -57,7 +57,7 @@ def _rows(city_years: pd.DataFrame, disposition) -> pd.Series:
 
 
 def _note(notes, text: str) -> str:
-    return text if pd.isna(notes) or not str(notes).strip() else f"{notes}; {text}"
+    return text if pd.isna(notes) or not str(notes).strip() else f"{notes}{NOTE_SEPARATOR}{text}"
 
 
 def apply_withheld(city_years: pd.DataFrame, dispositions: pd.DataFrame) -> pd.DataFrame:
@@ -68,9 +68,25 @@ def apply_withheld(city_years: pd.DataFrame, dispositions: pd.DataFrame) -> pd.D
         columns = list(OFFENCES) if d.offences == "all" else d.offences.split(";")
         result.loc[mask, columns] = pd.NA
         result.loc[mask, "notes"] = [
-            _note(n, f"Withheld after review: {d.reason}") for n in result.loc[mask, "notes"]
+            _note(n, f"{WITHHELD_PREFIX}{d.reason}") for n in result.loc[mask, "notes"]
         ]
     return result
+
+
+def outline_notes(cities: dict, hits: pd.DataFrame, dispositions: pd.DataFrame) -> None:
+    """Write ``outline_note`` on each city whose drawn outline was flagged as holding water, so the map's
+    hover says so (the figures are not affected: only the shape drawn)."""
+    flagged = {
+        r.geoid
+        for r in dispositions.itertuples()
+        if r.screen == "polygon beyond land" and r.disposition == "flagged"
+    }
+    ratio = {g: v for g, v in zip(hits["geoid"], hits["value"], strict=True) if g in flagged}
+    for feature in cities["features"]:
+        geoid = feature["properties"]["geoid"]
+        if geoid in ratio:
+            note = f"outline includes water ({ratio[geoid]:g}× its land area)"
+            feature["properties"]["outline_note"] = note
 
 
 def apply_flags(city_years: pd.DataFrame, dispositions: pd.DataFrame) -> pd.DataFrame:
@@ -81,5 +97,5 @@ def apply_flags(city_years: pd.DataFrame, dispositions: pd.DataFrame) -> pd.Data
         (dispositions["disposition"] == "flagged") & (dispositions["year"] != "")
     ].itertuples():
         mask = _rows(result, d)
-        result.loc[mask, "notes"] = [_note(n, f"Flag: {d.reason}") for n in result.loc[mask, "notes"]]
+        result.loc[mask, "notes"] = [_note(n, f"{FLAG_PREFIX}{d.reason}") for n in result.loc[mask, "notes"]]
     return result

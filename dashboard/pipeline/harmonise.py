@@ -26,6 +26,7 @@ CITY_YEAR_COLUMNS: tuple[str, ...] = (
     "rape_definition",
     "source",
     "notes",
+    "months_reported",  # appended (issue 16): empty where no source says
 )
 # Values whose definition travels with the rape figure: fill them together or not at all.
 _RAPE_LINKED = ("violent_crime", "rape")
@@ -73,7 +74,11 @@ def _combine_city_year(rows: pd.DataFrame) -> dict[str, object]:
             "values filled from a lower-precedence source: "
             + "; ".join(f"{', '.join(cols)} from {src}" for src, cols in fills.items())
         )
+    months, months_note = _months_reported(rows, record)
+    if months_note:
+        notes.append(months_note)
     record.update(
+        months_reported=months,
         geoid=primary["geoid"],
         year=int(primary["year"]),
         rape_definition=rape_definition,
@@ -81,6 +86,31 @@ def _combine_city_year(rows: pd.DataFrame) -> dict[str, object]:
         notes=_join_notes(notes),
     )
     return record
+
+
+def _months_reported(rows: pd.DataFrame, record: dict) -> tuple[object, str]:
+    """The months the shown counts cover, from a source row that states them *for the same counts*.
+
+    Only the Marshall Project file states months. Its months describe its own count, so they are taken
+    only where that row's violent-crime and murder counts are the ones shown; otherwise the months stay
+    unknown and the note says what the other source claimed.
+    """
+    stating = rows[rows["months_reported"].notna()] if "months_reported" in rows else rows.iloc[0:0]
+    for _, row in stating.iterrows():
+        compared = [
+            int(row[c]) == int(record[c])
+            for c in ("violent_crime", "murder")
+            if pd.notna(row[c]) and pd.notna(record[c])
+        ]
+        if compared and all(compared):
+            return int(row["months_reported"]), ""
+    if len(stating) and int(stating.iloc[0]["months_reported"]) < 12:
+        row = stating.iloc[0]
+        return pd.NA, (
+            f"{row['source']} gives {int(row['months_reported'])} of 12 months for a different count; "
+            "the months behind the count shown are not stated"
+        )
+    return pd.NA, ""
 
 
 def harmonise(matched: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +124,7 @@ def harmonise(matched: pd.DataFrame) -> pd.DataFrame:
     usable = usable[has_value]
     records = [_combine_city_year(group) for _, group in usable.groupby(["geoid", "year"], sort=True)]
     result = pd.DataFrame.from_records(records, columns=list(CITY_YEAR_COLUMNS))
-    for column in VALUE_COLUMNS:
+    for column in (*VALUE_COLUMNS, "months_reported"):
         result[column] = result[column].astype("Int64")
     result["year"] = result["year"].astype(int)
     return result.sort_values(["geoid", "year"], kind="stable").reset_index(drop=True)

@@ -7,7 +7,6 @@ import pandas as pd
 from dashboard.pipeline import screens as s
 
 PENDING = (
-    ("fewer than 12 months reported", "the contract has no months-reported column yet (issue 16)"),
     (
         "city figure above its metro area's total",
         "the MSA parser does not keep the metro totals yet (issue 16)",
@@ -48,6 +47,11 @@ def run_screens(
             f"a total off the sum of its parts by more than {t['parts_total']['share']:.0%} "
             f"(and {t['parts_total']['minimum']})",
             s.parts_not_adding_up(city_years, t["parts_total"]["share"], t["parts_total"]["minimum"]),
+        ),
+        (
+            "fewer than 12 months",
+            "the source says the counts cover fewer than 12 months (`months_reported`)",
+            s.part_years(city_years),
         ),
         (
             "mixed sources",

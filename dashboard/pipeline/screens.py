@@ -105,6 +105,21 @@ def near_zero_violence(city_years: pd.DataFrame, min_population: int, max_rate: 
     )
 
 
+def part_years(city_years: pd.DataFrame) -> pd.DataFrame:
+    """Place-years whose source says the counts cover fewer than 12 months (drawn as gaps, kept in tables)."""
+    if "months_reported" not in city_years:
+        empty = city_years.iloc[0:0]
+        return _hits(empty, "fewer than 12 months", pd.Series(dtype="Int64"), pd.Series(dtype=str))
+    months = city_years["months_reported"]
+    short = city_years[months.notna() & (months < 12)]
+    return _hits(
+        short,
+        "fewer than 12 months",
+        short["months_reported"].astype("Int64"),
+        short["months_reported"].map(lambda m: f"{int(m)} of 12 months reported"),
+    )
+
+
 PARTS = {
     "violent_crime": ("murder", "rape", "robbery", "aggravated_assault"),
     "property_crime": ("burglary", "larceny_theft", "motor_vehicle_theft"),

@@ -42,9 +42,16 @@ def map_figure(
 
 
 def jurisdiction_caveats(dataset: Dataset) -> dict[str, str]:
-    """Cities whose figures cover another area than the outline drawn (a ``jurisdiction`` break)."""
+    """Cities whose figures cover another area than the outline drawn (a ``jurisdiction`` break), or whose
+    outline holds water (``outline_note``, written by the build's screens): a few words for the hover."""
     breaks = dataset.breaks[dataset.breaks["kind"] == "jurisdiction"]
-    return {str(g): "figures cover another area than drawn: see data notes" for g in breaks["geoid"]}
+    caveats = {str(g): "figures cover another area than drawn: see data notes" for g in breaks["geoid"]}
+    for feature in dataset.city_geojson["features"]:
+        props = feature["properties"]
+        if props.get("outline_note"):
+            geoid = props["geoid"]
+            caveats[geoid] = "; ".join(c for c in (caveats.get(geoid), props["outline_note"]) if c)
+    return caveats
 
 
 def map_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from dashboard.figures.common import format_value
 
 
@@ -22,10 +24,18 @@ class TableData:
 
 
 def value_cells(row, with_count: bool = True) -> list[str]:
-    """Count, rate, US rate and ratio of one row of ``city_series`` or ``year_snapshot``."""
+    """Count, rate, US rate and ratio of one row of ``city_series`` or ``year_snapshot``.
+
+    A part-year count (fewer than 12 months) says so beside the count and has no rate or ratio: the
+    chart leaves a gap there, the table gives the partial count with its months.
+    """
     cells = [
         format_value(row.rate, "rate"),
         format_value(row.national_rate, "rate"),
         format_value(row.ratio, "ratio"),
     ]
-    return ([format_value(row.count, "count")] if with_count else []) + cells
+    count = format_value(row.count, "count")
+    if bool(getattr(row, "part_year", False)):
+        months = f"part year: {int(row.months_reported)} of 12 months"
+        count = f"{count} ({months})" if pd.notna(row.count) else months
+    return ([count] if with_count else []) + cells

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from dashboard.data.caveats import panel_caveats
 from dashboard.data.dataset import Dataset
 from dashboard.data.joined import joined_years
 from dashboard.data.notes import national_display
@@ -56,6 +57,7 @@ def trends_figure(
         breaks=dataset.breaks,
         version=dataset.version,
         extra_note="<br>".join(n for n in notes if n),
+        panel_notes=panel_caveats(dataset, geoids, measure, year_from, year_to),
     )
     extra_lines = sum(n.count("<br>") + 1 for n in notes if n)
     if extra_lines and "margin" in spec["layout"]:  # room under the plot for the added note lines

@@ -45,6 +45,18 @@ def test_population_changes_near_zero_violence_parts_and_mixed_sources() -> None
     assert screens.parts_not_adding_up(rows({"geoid": "4", "year": 1, "violent_crime": 4}), 0.01, 5).empty
 
 
+def test_fewer_than_12_months_is_a_hit_and_an_unstated_month_count_is_not() -> None:
+    frame = rows(
+        {"geoid": "1", "year": 2005, "population": 1, "violent_crime": 1, "months_reported": 6},
+        {"geoid": "1", "year": 2006, "population": 1, "violent_crime": 1, "months_reported": 12},
+        {"geoid": "2", "year": 2006, "population": 1, "violent_crime": 1, "months_reported": pd.NA},
+    ).astype({"months_reported": "Int64"})
+    hits = screens.part_years(frame)
+    expected = [["1", 2005, 6, "6 of 12 months reported"]]
+    assert hits[["geoid", "year", "value", "why"]].values.tolist() == expected
+    assert screens.part_years(frame.drop(columns="months_reported")).empty  # an older table: no months
+
+
 @pytest.fixture(scope="module")
 def report() -> str:
     return (GEODATA / "SCREENING.md").read_text(encoding="utf-8")
@@ -57,6 +69,8 @@ def report() -> str:
         ("Westminster, CO", "2003", "violent crime under 1 per 100,000"),  # did not report: 0
         ("New Orleans, LA", "2007", "population -49%"),  # a pre-Katrina denominator the year before
         ("Las Vegas, NV", "2019", "FBI agency population 2.56×"),  # the metropolitan police area
+        ("New Orleans, LA", "2005", "6 of 12 months reported"),  # Katrina: a part year
+        ("Houston, TX", "1981", "9 of 12 months reported"),
     ],
 )
 def test_the_committed_report_names_the_audits_cases(

@@ -29,9 +29,8 @@ def test_missing_years_say_not_reported_and_carry_no_number(dataset) -> None:
         )
     assert table[2022]["count"] == "14321"  # CIUS 2022 Table 8, Illinois, Chicago
     assert [table[y]["years_since_joined"] for y in table] == ["2", "3", "4", "5"]  # PSP 2017 pilot site
-    assert (
-        CSV_COLUMNS[-1] == "years_since_joined" and CSV_COLUMNS[:12][-1] == "notes"
-    )  # appended, not renamed
+    assert CSV_COLUMNS[12:] == ("years_since_joined", "months_reported", "flags")  # appended, not renamed
+    assert CSV_COLUMNS[:12][-1] == "notes"
 
 
 def test_years_since_joined_follows_the_cohort_viewed(dataset) -> None:

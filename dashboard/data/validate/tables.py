@@ -17,7 +17,9 @@ from dashboard.schema import OFFENCES, RAPE_DEFINITIONS, cohort_slug
 # programs.csv "announced": ISO date, or year-month / year where only that is documented.
 ANNOUNCED_PATTERN = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
-CITY_YEAR_COLUMNS = ("geoid", "year", "population", *OFFENCES, "rape_definition", "source", "notes")
+CITY_YEAR_COLUMNS = (
+    "geoid", "year", "population", *OFFENCES, "rape_definition", "source", "notes", "months_reported",
+)  # fmt: skip
 NATIONAL_COLUMNS = ("year", "population", *OFFENCES, "rape_definition", "source", "notes")
 PROGRAM_COLUMNS = ("geoid", "program", "cohort", "role", "announced", "source_url")
 # Later columns of programs.csv (issue 12), optional so that an older file still loads: the value each
@@ -58,6 +60,11 @@ def validate_crime_table(frame: pd.DataFrame, path: Path, key: Sequence[str]) ->
     for column in ("population", *OFFENCES):
         result[column] = parse_count_column(result, column, path)
     check_choice(result, "rape_definition", RAPE_DEFINITIONS, path)
+    if "months_reported" in result:  # city-years: 1-12 where a source states the months, else empty
+        result["months_reported"] = parse_count_column(result, "months_reported", path)
+        bad = result["months_reported"].notna() & ~result["months_reported"].between(1, 12)
+        if bad.any():
+            raise DataFileError(path, "months_reported must be empty or 1-12", _first_bad(result, bad))
     check_not_blank(result, ("source",), path)
     check_unique(result, key, path)
     empty = result[list(OFFENCES)].isna().all(axis=1) & result["population"].isna()

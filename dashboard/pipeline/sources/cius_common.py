@@ -242,6 +242,7 @@ def finish_frame(records: list[dict], *, what: str) -> pd.DataFrame:
     frame["year"] = frame["year"].astype("int64")
     for column in ("state", "agency", "rape_definition", "source", "source_kind", "notes"):
         frame[column] = frame[column].fillna("").astype(str)
+    frame["months_reported"] = frame["months_reported"].astype("Int64")  # the CIUS tables do not say
     return drop_duplicate_keys(frame, what=what)
 
 

@@ -255,4 +255,5 @@ def parse_kaplan_extracts(sources: Path) -> pd.DataFrame:
     for column in ("population", *OFFENCES):
         frame[column] = frame[column].astype("Int64")
     log.info("Kaplan: %d agency-years from %d extracts", len(frame), len(paths))
+    frame["months_reported"] = pd.array([pd.NA] * len(frame), dtype="Int64")  # not in the extracts
     return frame[list(RAW_CITY_COLUMNS)].sort_values(["state", "agency", "year"]).reset_index(drop=True)

@@ -143,7 +143,11 @@ def _agency_rows(raw: pd.DataFrame, sources: Path) -> pd.DataFrame:
     definitions: list[str] = []
     for i, row in out.iterrows():
         parts: list[str] = []
-        if pd.notna(months.iat[i]) and months.iat[i] < 12:
+        if pd.notna(months.iat[i]) and months.iat[i] == 0:
+            parts.append(
+                "the FBI file has no monthly report behind this count: the months it covers are not stated"
+            )
+        elif pd.notna(months.iat[i]) and months.iat[i] < 12:
             parts.append(f"{int(months.iat[i])} of 12 months reported")
         if provider.iat[i] and provider.iat[i] != CIUS_2015_LABEL:
             parts.append(f"figures from {provider.iat[i]} (via the Marshall Project), not the FBI file")
@@ -162,6 +166,11 @@ def _agency_rows(raw: pd.DataFrame, sources: Path) -> pd.DataFrame:
             parts.append(note)
         definitions.append(definition)
         notes.append(" | ".join(parts))
+    # 1-12 as the file gives it; 0 (a count with no monthly report, e.g. a year-end total a state agency
+    # supplied) and blanks say nothing about the months the count covers, so they become <NA>
+    out["months_reported"] = pd.array(
+        [int(m) if pd.notna(m) and 1 <= m <= 12 else pd.NA for m in months], dtype="Int64"
+    )
     out["rape_definition"] = definitions
     out["notes"] = notes
     out["source"] = SOURCE

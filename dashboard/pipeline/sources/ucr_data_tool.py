@@ -120,6 +120,7 @@ def _cities_from_rates(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
 
     if out.duplicated(["state", "agency", "year"]).any():
         raise ValueError(f"{path}: duplicate agency-years")
+    out["months_reported"] = pd.array([pd.NA] * len(out), dtype="Int64")  # the Data Tool does not say
     log.info("UCR Data Tool: %d agency-years, %d-%d", len(out), out["year"].min(), out["year"].max())
     return out[list(RAW_CITY_COLUMNS)].sort_values(["state", "agency", "year"]).reset_index(drop=True)
 

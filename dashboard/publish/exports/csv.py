@@ -11,6 +11,7 @@ import pandas as pd
 from dashboard.data.dataset import Dataset
 from dashboard.data.joined import joined_years
 from dashboard.data.measures import city_series
+from dashboard.data.notes import review_flags
 from dashboard.data.state import ViewState, cohort_members, cohort_options
 from dashboard.figures.common import SOURCE_CITATION, dataset_label
 
@@ -28,6 +29,8 @@ CSV_COLUMNS = (
     "source",
     "notes",
     "years_since_joined",  # year minus the site's announcement year (align=joined; empty off-program)
+    "months_reported",  # 1-12 where the source says (issue 16); a part year has a count but no rate
+    "flags",  # the plausibility screens' flags and withholdings for this city-year (geodata/SCREENING.md)
 )
 
 
@@ -100,7 +103,7 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
             since = "" if joined[geoid] is None else str(year - joined[geoid])
             if row is None:
                 why = missing_reason(year, table_years)
-                writer.writerow([city, geoid, year, state.offence, *[""] * 7, why, since])
+                writer.writerow([city, geoid, year, state.offence, *[""] * 7, why, since, "", ""])
                 continue
             writer.writerow(
                 [
@@ -117,6 +120,8 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
                     "" if pd.isna(row.source) else row.source,
                     "" if pd.isna(row.notes) else row.notes,
                     since,
+                    "" if pd.isna(row.months_reported) else int(row.months_reported),
+                    review_flags(row.notes),
                 ]
             )
     return out.getvalue()

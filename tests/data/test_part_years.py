@@ -1,0 +1,74 @@
+"""Part-year figures (issue 16): kept with their months in tables and the CSV, never drawn as full years."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+
+from dashboard.data.measures import city_series, year_snapshot
+from dashboard.data.state import parse_query
+from dashboard.figures import map as map_fig
+from dashboard.publish.exports.csv import view_csv
+from dashboard.views.registry import get_chart
+
+NEW_ORLEANS, HOUSTON, CHICAGO = "2255000", "4835000", "1714000"
+
+
+def test_months_come_from_the_source_row_whose_counts_are_shown(dataset) -> None:
+    crime = dataset.crime.set_index(["geoid", "year"])
+    # The Marshall Project file: New Orleans 2005 6 of 12 months (Katrina); Houston 1980 10, 1981 9
+    assert crime.at[(NEW_ORLEANS, 2005), "months_reported"] == 6
+    assert [crime.at[(HOUSTON, y), "months_reported"] for y in (1980, 1981, 1982)] == [10, 9, 12]
+    # Chicago 1984: the file has a count but 0 months (a state-supplied total): months not stated
+    assert pd.isna(crime.at[(CHICAGO, 1984), "months_reported"])
+    # A CIUS table states no months: empty, never a guessed 12
+    assert pd.isna(crime.at[(CHICAGO, 2019), "months_reported"])
+    assert set(crime["months_reported"].dropna().astype(int)) <= set(range(1, 13))
+
+
+def test_a_part_year_has_its_count_but_no_rate_or_ratio(dataset) -> None:
+    series = city_series(dataset, [NEW_ORLEANS], "violent_crime").set_index("year")
+    assert series.at[2005, "part_year"] and series.at[2005, "count"] == 2090
+    assert pd.isna(series.at[2005, "rate"]) and pd.isna(series.at[2005, "ratio"])
+    assert not series.at[2004, "part_year"] and series.at[2004, "rate"] > 0
+
+
+def test_part_years_are_gaps_on_the_trends_and_map_but_not_in_table_or_csv(dataset) -> None:
+    state = parse_query(f"cities={HOUSTON}&from=1978&to=1983&measure=count", dataset)
+    chart = get_chart("trends")
+    figure = chart.figure(dataset, state)
+    line = next(t for t in figure.data if t.legendgroup == "city")
+    drawn = dict(zip(line.x, line.y, strict=True))
+    assert drawn[1980] is None and drawn[1981] is None and drawn[1979] > 0 and drawn[1982] > 0
+    cells = {row[0]: row[1] for row in chart.table(dataset, state).rows}
+    assert cells["Houston, TX 1980"] == "13,499 (part year: 10 of 12 months)"
+    table = list(csv.DictReader(io.StringIO("\n".join(
+        line for line in view_csv(dataset, state).splitlines() if not line.startswith("#")
+    ))))  # fmt: skip
+    by_year = {int(r["year"]): r for r in table}
+    assert by_year[1981]["count"] == "10274" and by_year[1981]["months_reported"] == "9"
+    assert by_year[1981]["rate_per_100k"] == "" and "fewer than 12 months" not in by_year[1981]["flags"]
+    assert by_year[1981]["flags"].startswith("Flag: Houston, TX: the FBI file")
+    assert by_year[1982]["months_reported"] == "12" and by_year[1982]["flags"] == ""
+    snapshot = year_snapshot(dataset, 2005, "violent_crime").set_index("geoid")
+    assert pd.isna(snapshot.at[NEW_ORLEANS, "count"]) and snapshot.at[NEW_ORLEANS, "part_year"]
+    new_orleans = next(snapshot.loc[[NEW_ORLEANS]].itertuples())
+    assert "part year (6 of 12 months)" in map_fig.hover_flag(new_orleans)
+
+
+def test_trends_panels_say_what_their_line_does_not(dataset) -> None:
+    """Las Vegas's figures are the Metro Police area's; Harris County has no rate; Houston part years."""
+    from dashboard.data.caveats import panel_caveats
+
+    notes = panel_caveats(dataset, ["3240000", "48201", HOUSTON, CHICAGO], "ratio", 1975, 2022)
+    agency = int(dataset.crime.query("geoid == '3240000' and year == 2022")["population"].iloc[0])
+    assert notes["3240000"].startswith(f"FBI figures cover the police agency's wider area: {agency:,} people")
+    assert notes["48201"].startswith("County table: no population")
+    assert notes[HOUSTON] == "Part year, not drawn: 1980-1981" and CHICAGO not in notes
+    assert "48201" not in panel_caveats(dataset, ["48201"], "count", 2015, 2022)
+    state = parse_query("cities=3240000,48201&from=2015&to=2022", dataset)
+    texts = [a.text for a in get_chart("trends").figure(dataset, state).layout.annotations]
+    assert any(t.startswith("FBI figures cover the police agency") for t in texts)
+    assert any(t.startswith("County table: no population") for t in texts)  # centred in an empty panel
