@@ -43,7 +43,7 @@ from dashboard.pipeline.names import Place, PlaceMatcher
 from dashboard.pipeline.sources import kaplan, marshall, ucr_data_tool
 from dashboard.pipeline.sources.cius_city import parse_city_tables
 from dashboard.pipeline.sources.cius_county import parse_camden_county
-from dashboard.pipeline.sources.cius_msa import MSA_DIR, parse_msa_tables
+from dashboard.pipeline.sources.cius_msa import MSA_DIR, parse_msa_metro_totals, parse_msa_tables
 from dashboard.pipeline.sources.kaplan import parse_kaplan_extracts
 from dashboard.pipeline.sources.marshall import parse_marshall
 from dashboard.pipeline.sources.national import _CDE_COLUMNS as CDE_COLUMNS
@@ -231,7 +231,7 @@ def build(sources: Path, out: Path) -> BuildResult:
     with step("building the state outlines", sources / "boundaries"):
         states = assemble.build_states(sources)
 
-    city_years, report = screen_figures(city_years, breaks, cities, out)
+    city_years, report = screen_figures(city_years, breaks, cities, out, metro_by_place(raw, sources))
     result = BuildResult(unmatched=unmatched)
     result.files = {
         "cities.geojson": geojson_text(cities),
@@ -244,8 +244,16 @@ def build(sources: Path, out: Path) -> BuildResult:
     return result
 
 
+def metro_by_place(raw: pd.DataFrame, sources: Path) -> pd.DataFrame:
+    """The CIUS MSA tables' area totals keyed by the GEOID their principal-city row matched."""
+    key = ["source", "state", "agency", "year"]
+    matched = raw.loc[raw["source_kind"] == "cius_msa_table", [*key, "geoid"]].dropna(subset=["geoid"])
+    metro = parse_msa_metro_totals(sources).merge(matched, on=key)
+    return metro.drop(columns=["source", "state", "agency"]).drop_duplicates(["geoid", "year"])
+
+
 def screen_figures(
-    city_years: pd.DataFrame, breaks: pd.DataFrame, cities: dict, out: Path
+    city_years: pd.DataFrame, breaks: pd.DataFrame, cities: dict, out: Path, metro: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, str]:
     """Run the plausibility screens, apply the curated dispositions (``geodata/screening.csv``) and word
     the report. Withheld figures are blanked first and the screens run again, so a jump back from a
@@ -253,11 +261,11 @@ def screen_figures(
     thresholds = screens.load_thresholds()
     labels = {f["properties"]["geoid"]: f["properties"]["label"] for f in cities["features"]}
     with step("screening the figures", out):
-        found = screening.run_screens(city_years, breaks, cities, thresholds)
+        found = screening.run_screens(city_years, breaks, cities, thresholds, metro)
     path = out / dispositions.FILE
     chosen = dispositions.read_dispositions(path, {name for name, _, _ in found})
     city_years = dispositions.apply_withheld(city_years, chosen)
-    remaining = screening.run_screens(city_years, breaks, cities, thresholds)
+    remaining = screening.run_screens(city_years, breaks, cities, thresholds, metro)
     left = dispositions.undisposed(pd.concat([hits for *_, hits in remaining], ignore_index=True), chosen)
     if not left.empty:
         listed = "; ".join(

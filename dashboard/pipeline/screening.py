@@ -6,18 +6,14 @@ import pandas as pd
 
 from dashboard.pipeline import screens as s
 
-PENDING = (
-    (
-        "city figure above its metro area's total",
-        "the MSA parser does not keep the metro totals yet (issue 16)",
-    ),
-)
+PENDING: tuple[tuple[str, str], ...] = ()  # screens named by issue 16 that cannot run yet (none left)
 
 
 def run_screens(
-    city_years: pd.DataFrame, breaks: pd.DataFrame, cities: dict, t: dict
+    city_years: pd.DataFrame, breaks: pd.DataFrame, cities: dict, t: dict, metro: pd.DataFrame | None = None
 ) -> list[tuple[str, str, pd.DataFrame]]:
-    """(screen, threshold in words, hits) for every screen, thresholds from ``screens.json``."""
+    """(screen, threshold in words, hits) for every screen, thresholds from ``screens.json``; ``metro``
+    holds the CIUS MSA tables' area totals per principal city (geoid, year, metro_*)."""
     jump = t["rate_jump"]
     results = [
         (
@@ -54,6 +50,11 @@ def run_screens(
             s.part_years(city_years),
         ),
         (
+            "city above metro total",
+            "a city's violent crime or murder above its own metro area's total (CIUS MSA tables, same year)",
+            s.above_metro_total(city_years, metro if metro is not None else _NO_METRO),
+        ),
+        (
             "mixed sources",
             "one row's figures come from more than one source file",
             s.mixed_sources(city_years),
@@ -73,6 +74,11 @@ def run_screens(
         ),
     ]
     return results
+
+
+_NO_METRO = pd.DataFrame(
+    columns=["geoid", "year", "metro_area", "metro_violent_crime", "metro_murder"]
+).astype({"year": int})
 
 
 def _disposition_of(chosen: pd.DataFrame) -> dict[tuple[str, str, str], str]:

@@ -120,6 +120,27 @@ def part_years(city_years: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def above_metro_total(city_years: pd.DataFrame, metro: pd.DataFrame) -> pd.DataFrame:
+    """A city's violent crime or murder above its own metro area's total that year (``metro``: geoid, year,
+    metro_area, metro_violent_crime, metro_murder, from the CIUS MSA tables): impossible, so a bad row."""
+    joined = city_years[["geoid", "year", "violent_crime", "murder"]].merge(metro, on=["geoid", "year"])
+    frames = []
+    for column in ("violent_crime", "murder"):
+        total = joined[f"metro_{column}"]
+        over = joined[joined[column].notna() & total.notna() & (joined[column] > total)]
+        why = pd.Series(
+            [
+                f"{column.replace('_', ' ')} {int(v):,} > {int(t):,} for the whole {area}"
+                for v, t, area in zip(over[column], over[f"metro_{column}"], over["metro_area"], strict=True)
+            ],
+            index=over.index,
+            dtype=str,
+        )
+        frames.append(_hits(over, "city above metro total", over[column].astype("Int64"), why))
+    hits = pd.concat(frames, ignore_index=True).drop_duplicates(["geoid", "year"])
+    return hits.sort_values(["geoid", "year"]).reset_index(drop=True)
+
+
 PARTS = {
     "violent_crime": ("murder", "rape", "robbery", "aggravated_assault"),
     "property_crime": ("burglary", "larceny_theft", "motor_vehicle_theft"),

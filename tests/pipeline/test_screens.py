@@ -57,6 +57,36 @@ def test_fewer_than_12_months_is_a_hit_and_an_unstated_month_count_is_not() -> N
     assert screens.part_years(frame.drop(columns="months_reported")).empty  # an older table: no months
 
 
+def test_a_city_above_its_own_metro_total_is_a_hit() -> None:
+    frame = rows(
+        {"geoid": "1", "year": 2009, "population": 1, "violent_crime": 4730, "murder": 126},
+        {"geoid": "1", "year": 2010, "population": 1, "violent_crime": 1258, "murder": 4},
+        {"geoid": "2", "year": 2009, "population": 1, "violent_crime": 50, "murder": 9},
+    )
+    metro = pd.DataFrame(
+        {
+            "geoid": ["1", "1", "2"],
+            "year": [2009, 2010, 2009],
+            "metro_area": ["Lincoln, NE M.S.A."] * 2 + ["Small M.S.A."],
+            "metro_violent_crime": pd.array([1200, 1400, pd.NA], dtype="Int64"),
+            "metro_murder": pd.array([4, 5, 8], dtype="Int64"),
+        }
+    )
+    hits = screens.above_metro_total(frame, metro)
+    assert hits[["geoid", "year"]].values.tolist() == [["1", 2009], ["2", 2009]]  # murder 9 > 8 for place 2
+    assert hits["why"].tolist()[1] == "murder 9 > 8 for the whole Small M.S.A."
+
+
+def test_the_msa_parser_keeps_each_citys_metro_total() -> None:
+    from dashboard.pipeline.sources.cius_msa import parse_msa_metro_totals
+    from tests.conftest import SOURCES
+
+    metro = parse_msa_metro_totals(SOURCES)
+    lincoln = metro[(metro["year"] == 2009) & metro["agency"].str.startswith("Lincoln")].iloc[0]
+    # CIUS 2009 Table 6, Lincoln, NE M.S.A.: "Total area actually reporting 100.0% 1,200 4"
+    assert (lincoln["metro_violent_crime"], lincoln["metro_murder"]) == (1200, 4)
+
+
 @pytest.fixture(scope="module")
 def report() -> str:
     return (GEODATA / "SCREENING.md").read_text(encoding="utf-8")
@@ -70,6 +100,7 @@ def report() -> str:
         ("New Orleans, LA", "2007", "population -49%"),  # a pre-Katrina denominator the year before
         ("Las Vegas, NV", "2019", "FBI agency population 2.56×"),  # the metropolitan police area
         ("New Orleans, LA", "2005", "6 of 12 months reported"),  # Katrina: a part year
+        ("Lincoln, NE", "2009", "violent crime 4,730 > 1,200 for the whole Lincoln, NE M.S.A."),
         ("Houston, TX", "1981", "9 of 12 months reported"),
     ],
 )

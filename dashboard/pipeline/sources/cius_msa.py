@@ -51,6 +51,23 @@ _CITY_LIST = re.compile(r"^City of\s*:$")  # "City of:" / "City of :" above a li
 _AGGREGATE = re.compile(r"^(Total area actually reporting|Estimated total|Rate per 100,000)", re.I)
 
 
+_METRO_TOTAL = re.compile(r"^(Total area actually reporting|Estimated total)", re.I)
+METRO_COLUMNS = ("source", "state", "agency", "year", "metro_area", "metro_violent_crime", "metro_murder")
+
+
+def _note_metro_total(city_records: list[dict], figures: dict, area: str, where: str) -> None:
+    """Give each city record of an area its metro total (the larger of "actually reporting" and
+    "estimated total"): a principal city's count can never exceed it (issue 16's metro screen)."""
+    for key, column in (("metro_violent_crime", "violent_crime"), ("metro_murder", "murder")):
+        if column not in figures:
+            continue
+        value = cius.parse_count(figures[column], dash_is_zero=False, where=where)
+        for record in city_records:
+            if value is not None and (record.get(key) is None or value > record[key]):
+                record[key] = value
+            record["metro_area"] = area
+
+
 @dataclass(frozen=True)
 class MsaTable:
     """One MSA table file, its edition year and the table number printed in its title."""
@@ -147,7 +164,7 @@ def _parse_msa_rows(table: MsaTable) -> list[dict]:
     records: list[dict] = []
     # Principal cities sit between an MSA heading and its first total row: "City of X" rows, or the names
     # listed under "City of:" (2000-2004), or bare "Texarkana, TX" rows (2005-2006).
-    area_label, candidates, in_cities = "", "", False
+    area_label, candidates, in_cities, area_start = "", "", False, 0
     for index in range(header_index + 1, end):
         row = rows[index] + [""] * (len(header) - len(rows[index]))
         labels = [cius.clean_label(c) for c in row[:first_count] if c.strip()]
@@ -158,11 +175,14 @@ def _parse_msa_rows(table: MsaTable) -> list[dict]:
             continue
         if _AREA.search(label) and row[0].strip():
             area_label, candidates, in_cities = label, area_states(label), True
+            area_start = len(records)
             if not candidates:
                 log.warning("%s row %d: no state in MSA heading %r", where, index + 1, label)
             continue
         if _AGGREGATE.match(label):
             in_cities = False
+            if _METRO_TOTAL.match(label):  # the area's own total, kept beside its cities for a screen
+                _note_metro_total(records[area_start:], figures, area_label, f"{where} row {index + 1}")
             continue
         if _CITY_LIST.match(label) or re.match(r"^\(?Includes\b", label):
             continue
@@ -282,13 +302,22 @@ def _fmt(value: int | None) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _parse_msa_tables_cached(sources: Path) -> pd.DataFrame:
+def _parse_msa_tables_cached(sources: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     tables = find_msa_tables(sources)
     if not tables:
         raise FileNotFoundError(f"no MSA tables under {sources / MSA_DIR}")
     records = [record for table in tables for record in _parse_msa_table(table)]
     _resolve_mixed_rape(records, sources)
-    return cius.finish_frame(records, what="CIUS MSA tables")
+    metro = pd.DataFrame.from_records(records, columns=list(METRO_COLUMNS))
+    metro = metro.dropna(subset=["metro_area"]).drop_duplicates(["source", "state", "agency", "year"])
+    for column in ("metro_violent_crime", "metro_murder"):
+        metro[column] = metro[column].astype("Int64")
+    return cius.finish_frame(records, what="CIUS MSA tables"), metro.reset_index(drop=True)
+
+
+def parse_msa_metro_totals(sources: Path) -> pd.DataFrame:
+    """Each principal-city row's metro-area total (``METRO_COLUMNS``), keyed like its city row."""
+    return _parse_msa_tables_cached(Path(sources).resolve())[1].copy()
 
 
 def parse_msa_tables(sources: Path) -> pd.DataFrame:
@@ -299,4 +328,4 @@ def parse_msa_tables(sources: Path) -> pd.DataFrame:
     heading's state codes joined by "|" for the matcher to resolve. Unpublished cells stay <NA>. Parsed once
     per process.
     """
-    return _parse_msa_tables_cached(Path(sources).resolve()).copy()
+    return _parse_msa_tables_cached(Path(sources).resolve())[0].copy()
