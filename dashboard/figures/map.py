@@ -44,7 +44,7 @@ HOVER_TEMPLATE = (
     "<b>%{text}</b><br>"
     "Rate per 100,000: %{customdata[0]:,.1f}<br>"
     "Offences: %{customdata[1]:,.0f}<br>"
-    "Times the US rate: %{customdata[2]:.2f}%{customdata[3]}<extra></extra>"
+    "Times the US rate: %{customdata[2]:.2f}%{hovertext}<extra></extra>"
 )
 """One template for every city trace, never patched (year and offence are in the title).
 
@@ -128,12 +128,16 @@ def _number(value, decimals: int) -> float | int | None:
 
 PART_YEAR_HOVER = "<br><i>part year ({months} of 12 months): not drawn; count in the table</i>"
 FLAG_HOVER = "<br><i>flagged after review: see data notes</i>"
+NO_RATE_HOVER = "<br><i>no population in the source, so no rate</i>"
 
 
 def hover_flag(rec) -> str:
-    """The hover's last line for one city-year: part year, or a flag from the screens' review, or ""."""
+    """The hover's last line for one city-year (the traces' ``hovertext``, patched with the values): part
+    year, a flag from the screens' review, a count without a rate, or ""."""
     if bool(getattr(rec, "part_year", False)):
         return PART_YEAR_HOVER.format(months=int(rec.months_reported))
+    if pd.notna(rec.count) and pd.isna(rec.rate):
+        return NO_RATE_HOVER
     notes = getattr(rec, "notes", None)
     if isinstance(notes, str) and any(p.startswith(FLAG_PREFIX) for p in notes.split(NOTE_SEPARATOR)):
         return FLAG_HOVER
@@ -141,8 +145,9 @@ def hover_flag(rec) -> str:
 
 
 def hover_rows(snapshot: pd.DataFrame) -> list[list | None]:
-    """Per city: [rate, count, ratio, flag line] at the published precision; numbers null without a
-    figure (each then reads "no data"), the flag line "" unless the year is part-year or flagged.
+    """Per city: [rate, count, ratio] at the published precision; None without a figure (every number
+    then reads "no data", the template's fallback). plotly formats a null *inside* a row as 0, so a
+    number missing beside others is sent as "" (left blank; :func:`hover_flag` says why).
 
     Numbers, not text, so the payload stays small and the browser formats them. The US rate
     (one or two values a year) and each figure's source are in the trends chart, the data notes
@@ -150,11 +155,8 @@ def hover_rows(snapshot: pd.DataFrame) -> list[list | None]:
     """
     rows: list[list | None] = []
     for rec in snapshot.itertuples():
-        flag = hover_flag(rec)
-        if pd.isna(rec.rate) and pd.isna(rec.count) and not flag:
-            rows.append([None, None, None, ""])
-            continue
-        rows.append([_number(rec.rate, 1), _number(rec.count, 0), _number(rec.ratio, 2), flag])
+        numbers = [_number(rec.rate, 1), _number(rec.count, 0), _number(rec.ratio, 2)]
+        rows.append(None if all(n is None for n in numbers) else ["" if n is None else n for n in numbers])
     return rows
 
 
@@ -186,11 +188,13 @@ def map_values(
     """
     colour = _colours(colour_values(snapshot, measure), measure)
     rows = hover_rows(snapshot)
+    flags = [hover_flag(rec) for rec in snapshot.itertuples()]
     program = snapshot["is_program"].astype(bool).tolist()
     values: dict = {
         "no_data_z": [0 if c is None else None for c in colour],
         # the grey layer shows only cities without a colour: only their rows can be hovered
         "no_data_hover": [r if c is None else None for r, c in zip(rows, colour, strict=True)],
+        "no_data_flags": [f if c is None else "" for f, c in zip(flags, colour, strict=True)],
         "coloraxis": coloraxis_for(snapshot, measure, scale_values),
     }
     for group, is_program in (("context", False), ("program", True)):
@@ -198,6 +202,7 @@ def map_values(
         values[f"{group}_z"] = z
         values[f"{group}_marker_colour"] = [NO_DATA_MARKER_COLOUR if c is None else c for c in z]
         values[f"{group}_hover"] = [r for r, p in zip(rows, program, strict=True) if p == is_program]
+        values[f"{group}_flags"] = [f for f, p in zip(flags, program, strict=True) if p == is_program]
     return values
 
 
@@ -276,6 +281,7 @@ def build_map_figure(
             locations=snapshot["geoid"].tolist(),
             text=hover_labels(snapshot, caveats),
             customdata=values["no_data_hover"],
+            hovertext=values["no_data_flags"],
             z=values["no_data_z"],
             **no_data_style(t),
         )
@@ -289,6 +295,7 @@ def build_map_figure(
                 locations=frame["geoid"].tolist(),
                 text=hover_labels(frame, caveats),
                 customdata=values[f"{group}_hover"],
+                hovertext=values[f"{group}_flags"],
                 z=values[f"{group}_z"],
                 coloraxis="coloraxis",
                 showlegend=False,
@@ -315,6 +322,7 @@ def build_map_figure(
                 lat=frame["lat"].tolist(),
                 text=hover_labels(frame, caveats),
                 customdata=values[f"{group}_hover"],
+                hovertext=values[f"{group}_flags"],
                 mode="markers",
                 name=f"{group.title()} city marker",
                 marker={

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.data.dataset import Dataset
+from dashboard.data.notes import review_flags
 from dashboard.data.queries import all_series, data_url, snapshot
 from dashboard.data.state import ViewState
 from dashboard.figures import map as map_fig
@@ -123,9 +124,14 @@ def map_table(dataset: Dataset, state: ViewState) -> TableData:
     label = dataset.offence_label(state.offence)
     return TableData(
         caption=f"{label}, {state.year}: every city on the map",
-        headers=("City", "Offences", "Rate per 100,000", "US rate", "Ratio", "Source"),
+        headers=("City", "Offences", "Rate per 100,000", "US rate", "Ratio", "Source", "Review flag"),
         rows=tuple(
-            (r.label, *value_cells(r), str(r.source).split(" + ")[0] if pd.notna(r.source) else "")
+            (
+                r.label,
+                *value_cells(r),
+                str(r.source).split(" + ")[0] if pd.notna(r.source) else "",
+                "flagged: see data notes" if review_flags(r.notes) else "",
+            )
             for r in rows.itertuples()
         ),
     )

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from dashboard.data.caveats import panel_caveats
 from dashboard.data.dataset import Dataset
 from dashboard.data.joined import joined_years
-from dashboard.data.notes import national_display
+from dashboard.data.notes import national_display, review_flags
 from dashboard.data.queries import all_series
 from dashboard.data.reporting import national_estimate_line, reporting_line
 from dashboard.data.state import ViewState
@@ -144,12 +144,12 @@ def trends_table(dataset: Dataset, state: ViewState) -> TableData:
         for year in range(state.year_from, state.year_to + 1):
             row = by_key.get((geoid, year))
             if row is not None:
-                rows.append((f"{row.label} {year}", *value_cells(row)))
+                rows.append((f"{row.label} {year}", *value_cells(row), review_flags(row.notes)))
             else:  # a gap says why, never a blank that reads as zero (issue 12)
                 why = "not reported" if year in table_years else "not reported (no FBI city table)"
-                rows.append((f"{dataset.label(geoid)} {year}", why, "", "", ""))
+                rows.append((f"{dataset.label(geoid)} {year}", why, "", "", "", ""))
     return TableData(
         caption=f"{label}, {span}: selected cities (a year without a figure says “not reported”)",
-        headers=("City and year", "Offences", "Rate per 100,000", "US rate", "Ratio"),
+        headers=("City and year", "Offences", "Rate per 100,000", "US rate", "Ratio", "Review flag"),
         rows=tuple(rows),
     )

@@ -164,11 +164,14 @@ def recolour_patch(values: dict, title: str, *, colour_axis: bool = True) -> Pat
     patch = Patch()
     patch["data"][TRACE_NO_DATA]["z"] = values["no_data_z"]
     patch["data"][TRACE_NO_DATA]["customdata"] = values["no_data_hover"]
+    patch["data"][TRACE_NO_DATA]["hovertext"] = values["no_data_flags"]
     for group, (polygons, markers) in GROUPS.items():
         patch["data"][polygons]["z"] = values[f"{group}_z"]
         patch["data"][polygons]["customdata"] = values[f"{group}_hover"]
+        patch["data"][polygons]["hovertext"] = values[f"{group}_flags"]
         patch["data"][markers]["marker"]["color"] = values[f"{group}_marker_colour"]
         patch["data"][markers]["customdata"] = values[f"{group}_hover"]
+        patch["data"][markers]["hovertext"] = values[f"{group}_flags"]
     if colour_axis:
         patch["layout"]["coloraxis"] = values["coloraxis"]
     patch["layout"]["title"] = title_layout(title)

@@ -156,6 +156,28 @@ def test_ranking_highlights_exactly_the_twelve_psp_cities(page, server_url) -> N
     assert_offline(page)
 
 
+def test_a_part_year_is_a_gap_and_says_so_in_hover_panel_and_table(page, server_url, dataset) -> None:
+    """New Orleans 2005 (Katrina, 6 of 12 months): no colour, a gap, a panel note, the count in the table."""
+    open_app(page, server_url, "?year=2005&cities=2255000&from=2000&to=2010&measure=count")
+    new_orleans = dataset.cities.loc["2255000"]
+    x, y = map_pixel(page, float(new_orleans["lon"]), float(new_orleans["lat"]))
+    page.mouse.move(x, y)
+    page.wait_for_selector("#map .hoverlayer .hovertext")
+    hover = page.text_content("#map .hoverlayer") or ""
+    assert "part year (6 of 12 months): not drawn" in hover and "outline includes water (2.05×" in hover
+    line = next(t for t in graph_data(page, "trends") if t.get("legendgroup") == "city")
+    y_by_year = dict(zip(line["x"], line["y"], strict=True))
+    assert y_by_year[2005] is None and y_by_year[2004] > 0 and y_by_year[2006] > 0
+    assert "Part year, not drawn: 2005" in trend_panel_titles(page)
+    page.click("#trends-table-toggle")
+    page.wait_for_function(
+        "() => (document.querySelector('#trends-table') || {}).innerText?.includes('part year: 6 of 12')"
+    )
+    assert "2,090 (part year: 6 of 12 months)" in page.inner_text("#trends-table")
+    screenshot(page, "16-part-year-new-orleans-2005")
+    assert_offline(page)
+
+
 def test_a_city_year_without_data_says_no_data_not_zero(page, server_url, dataset) -> None:
     # Birmingham, AL has no FBI figures for 2010 in any source.
     open_app(page, server_url, "?year=2010&cities=0107000&from=2005&to=2016")

@@ -42,8 +42,10 @@ def test_part_years_are_gaps_on_the_trends_and_map_but_not_in_table_or_csv(datas
     line = next(t for t in figure.data if t.legendgroup == "city")
     drawn = dict(zip(line.x, line.y, strict=True))
     assert drawn[1980] is None and drawn[1981] is None and drawn[1979] > 0 and drawn[1982] > 0
-    cells = {row[0]: row[1] for row in chart.table(dataset, state).rows}
-    assert cells["Houston, TX 1980"] == "13,499 (part year: 10 of 12 months)"
+    cells = {row[0]: row for row in chart.table(dataset, state).rows}
+    assert cells["Houston, TX 1980"][1] == "13,499 (part year: 10 of 12 months)"
+    assert cells["Houston, TX 1980"][-1].startswith("Flag: Houston, TX: the FBI file")  # the review flag
+    assert cells["Houston, TX 1982"][-1] == ""
     table = list(csv.DictReader(io.StringIO("\n".join(
         line for line in view_csv(dataset, state).splitlines() if not line.startswith("#")
     ))))  # fmt: skip
@@ -72,3 +74,15 @@ def test_trends_panels_say_what_their_line_does_not(dataset) -> None:
     texts = [a.text for a in get_chart("trends").figure(dataset, state).layout.annotations]
     assert any(t.startswith("FBI figures cover the police agency") for t in texts)
     assert any(t.startswith("County table: no population") for t in texts)  # centred in an empty panel
+
+
+def test_a_number_missing_beside_others_is_blank_in_the_hover_never_zero(dataset) -> None:
+    """plotly prints a null inside a customdata row as 0; Harris County has a count but no rate."""
+    snapshot = year_snapshot(dataset, 2022, "violent_crime")
+    values = map_fig.map_values(snapshot, "count", "Violent crime", 2022)
+    program = snapshot[snapshot["is_program"]].reset_index(drop=True)
+    harris = program.index[program["geoid"] == "48201"][0]
+    rate, count, ratio = values["program_hover"][harris]
+    assert (rate, ratio) == ("", "") and count == int(program.at[harris, "count"]) > 0
+    assert values["program_flags"][harris] == map_fig.NO_RATE_HOVER
+    assert "%{hovertext}" in map_fig.HOVER_TEMPLATE

@@ -21,8 +21,8 @@ def test_map_colours_missing_cities_grey_never_zero(dataset) -> None:
     values = map_fig.map_values(snapshot, "ratio", "Violent crime", 2010)
     index = snapshot.index[snapshot["geoid"] == "0107000"][0]  # Birmingham 2010: no data anywhere
     assert values["no_data_z"][index] == 0
-    # every number null: the hover reads "no data" (the template's fallback); no flag line
-    assert values["no_data_hover"][index] == [None, None, None, ""]
+    assert values["no_data_hover"][index] is None  # hover reads "no data" (the template's fallback)
+    assert values["no_data_flags"][index] == ""  # and no flag line
     program = snapshot[snapshot["is_program"]].reset_index(drop=True)
     position = program.index[program["geoid"] == "0107000"][0]
     assert values["program_z"][position] is None  # not coloured as a value...
@@ -46,8 +46,8 @@ def test_hover_shows_published_figures(dataset) -> None:
     values, _title = map_snapshot(dataset, 2015, "violent_crime", "rate")
     program = year_snapshot(dataset, 2015, "violent_crime").query("is_program").reset_index(drop=True)
     memphis = program.index[program["geoid"] == "4748000"][0]
-    rate, count, ratio, flag = values["program_hover"][memphis]
-    assert flag == ""
+    rate, count, ratio = values["program_hover"][memphis]
+    assert values["program_flags"][memphis] == ""
     assert (rate, count) == (round(float(program.at[memphis, "rate"]), 1), int(program.at[memphis, "count"]))
     assert ratio == round(float(program.at[memphis, "ratio"]), 2)
     assert "customdata[0]:,.1f" in map_fig.HOVER_TEMPLATE and map_fig.HOVER_FALLBACK == "no data"

@@ -42,6 +42,6 @@ def test_years_since_joined_follows_the_cohort_viewed(dataset) -> None:
 def test_the_trends_table_says_not_reported(dataset) -> None:
     state = parse_query(f"cities={CHICAGO}&from=2019&to=2022", dataset)
     table = {r[0]: r[1:] for r in trends_table(dataset, state).rows}
-    assert table["Chicago, IL 2021"] == ("not reported", "", "", "")
-    assert table["Chicago, IL 2020"] == ("not reported (no FBI city table)", "", "", "")
+    assert table["Chicago, IL 2021"] == ("not reported", "", "", "", "")
+    assert table["Chicago, IL 2020"] == ("not reported (no FBI city table)", "", "", "", "")
     assert table["Chicago, IL 2022"][0] == "14,321"
