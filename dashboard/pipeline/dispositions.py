@@ -12,6 +12,9 @@ from dashboard.errors import DataFileError
 from dashboard.schema import FLAG_PREFIX, NOTE_SEPARATOR, OFFENCES, WITHHELD_PREFIX
 
 DISPOSITIONS = ("withheld", "flagged")
+# What a withholding may blank: offence counts, or the population (a denominator from another time or
+# area: the counts stay, the rates become gaps).
+WITHHOLDABLE = (*OFFENCES, "population")
 COLUMNS = ["geoid", "year", "screen", "disposition", "offences", "reason", "source"]
 FILE = "screening.csv"
 
@@ -27,8 +30,8 @@ def read_dispositions(path: Path, screens: set[str]) -> pd.DataFrame:
             problem = f"unknown screen {row.screen!r}"
         elif row.disposition not in DISPOSITIONS:
             problem = f"disposition must be one of {', '.join(DISPOSITIONS)}"
-        elif row.offences != "all" and not set(row.offences.split(";")) <= set(OFFENCES):
-            problem = f"offences must be 'all' or ';'-separated offence names, not {row.offences!r}"
+        elif row.offences != "all" and not set(row.offences.split(";")) <= set(WITHHOLDABLE):
+            problem = f"offences must be 'all' or ';'-separated offences or population: {row.offences!r}"
         elif not row.reason.strip() or not row.source.strip():
             problem = "every disposition needs a reason and a source"
         elif row.year and not row.year.isdigit():

@@ -117,8 +117,8 @@ def screening_markdown(
         "charted as it is. Each hit has a disposition in `geodata/screening.csv` (reason and source per",
         "row), or the build fails: **withheld** (the figures are blanked: a gap on every chart, the reason",
         "in the row's notes), **flagged** (kept; the reason is in the row's notes, shown in the CSV export",
-        "and the data notes), or **cleared** (a jump back from a withheld year, gone once that year is",
-        "withheld).",
+        "and the data notes), or **cleared** (a change measured against a figure that was withheld, gone",
+        "once that figure is withheld).",
         "",
         f"{total:,} hits in all.",
         "",
@@ -146,5 +146,25 @@ def screening_markdown(
             lines.append(
                 f"| {labels.get(hit.geoid, hit.geoid)} | {year} | {hit.value} | {hit.why} | {decision} |"
             )
+        lines.append("")
+    found_keys = {
+        _key(g, y, name) for name, _, hits in found for g, y in zip(hits["geoid"], hits["year"], strict=True)
+    }
+    ahead = [r for r in chosen.itertuples() if _key(r.geoid, r.year or pd.NA, r.screen) not in found_keys]
+    if ahead:
+        lines += [
+            f"## Decided ahead of a hit ({len(ahead)})",
+            "",
+            "A figure withheld because it would make the hits of a neighbouring year (those then show as",
+            "cleared above).",
+            "",
+            "| Place | Year | Screen | Disposition | Withheld | Reason |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {labels.get(r.geoid, r.geoid)} | {r.year} | {r.screen} | {r.disposition} | "
+            f"{r.offences.replace(';', ', ')} | {r.reason} |"
+            for r in ahead
+        ]
         lines.append("")
     return "\n".join(lines)

@@ -28,6 +28,14 @@ def test_months_come_from_the_source_row_whose_counts_are_shown(dataset) -> None
     assert set(crime["months_reported"].dropna().astype(int)) <= set(range(1, 13))
 
 
+def test_new_orleans_2006_keeps_its_counts_but_not_the_pre_katrina_population(dataset) -> None:
+    """A rate must not divide a post-Katrina count by a pre-Katrina population (issue 16's audit)."""
+    series = city_series(dataset, [NEW_ORLEANS], "violent_crime").set_index("year")
+    assert series.at[2006, "count"] == 2255 and pd.isna(series.at[2006, "population"])  # CIUS 2006 Table 6
+    assert pd.isna(series.at[2006, "rate"]) and "pre-Katrina" in series.at[2006, "notes"]
+    assert series.at[2007, "rate"] > 1500  # 3,451 / 220,614: the first post-Katrina FBI population
+
+
 def test_a_part_year_has_its_count_but_no_rate_or_ratio(dataset) -> None:
     series = city_series(dataset, [NEW_ORLEANS], "violent_crime").set_index("year")
     assert series.at[2005, "part_year"] and series.at[2005, "count"] == 2090
