@@ -86,6 +86,37 @@ def cohort_slug(cohort: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", cohort.lower()).strip("-")
 
 
+# The FBI's population groups for cities (CIUS Table 16): a place is judged against places of its size
+# (issue 13). (peer_group id, label, lowest population, highest population + 1 or None, FBI group)
+PEER_GROUPS: tuple[tuple[str, str, int, int | None, str], ...] = (
+    ("250k+", "250,000 and over", 250_000, None, "Group I"),
+    ("100k-250k", "100,000 to 249,999", 100_000, 250_000, "Group II"),
+    ("50k-100k", "50,000 to 99,999", 50_000, 100_000, "Group III"),
+    ("25k-50k", "25,000 to 49,999", 25_000, 50_000, "Group IV"),
+    ("10k-25k", "10,000 to 24,999", 10_000, 25_000, "Group V"),
+    ("under-10k", "under 10,000", 0, 10_000, "Group VI"),
+)
+PEER_COLUMNS: tuple[str, ...] = (
+    "year",
+    "peer_group",
+    "places",
+    *(c for offence in OFFENCES for c in (offence, f"{offence}_population")),
+    "rape_definition",
+    "source",
+    "notes",
+)
+
+
+def peer_group_of(population: float | None) -> str:
+    """The FBI population group of a place of ``population`` people ("" when unknown)."""
+    if population is None or population != population or population <= 0:
+        return ""
+    for group, _label, low, high, _fbi in PEER_GROUPS:
+        if population >= low and (high is None or population < high):
+            return group
+    return ""
+
+
 def year_ranges(years: Iterable[int]) -> str:
     """Compress years into ranges: [1985, 1986, 1987, 1990] -> "1985-1987, 1990"."""
     ordered = sorted(set(int(y) for y in years))

@@ -22,6 +22,8 @@ DATA_FILES = (
     "programs.csv",
     "breaks.csv",
 )
+# Loaded when present (issue 13): a data folder from before them still opens, without peer comparison.
+OPTIONAL_DATA_FILES = ("peer_groups_year.csv",)
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: one loaded dataset per process
@@ -35,6 +37,7 @@ class Dataset:
     breaks: pd.DataFrame
     offences: pd.DataFrame
     version: str
+    peers: pd.DataFrame | None = None  # year x FBI population group sums (peer_groups_year.csv)
 
     @property
     def years(self) -> list[int]:
@@ -56,7 +59,7 @@ def load_offences(config_dir: Path | None = None) -> pd.DataFrame:
 def dataset_version(folder: Path) -> str:
     """Content hash of the data files: changes whenever any published number changes."""
     digest = hashlib.sha256()
-    for name in DATA_FILES:
+    for name in (*DATA_FILES, *(n for n in OPTIONAL_DATA_FILES if (folder / n).is_file())):
         digest.update(name.encode())
         digest.update((folder / name).read_bytes())
     return f"data {digest.hexdigest()[:10]}"
@@ -127,6 +130,10 @@ def load_dataset(folder: Path | None = None, config_dir: Path | None = None) -> 
         frame.reset_index(drop=True) for frame in (programs, breaks, crime, national)
     )
     cities = _cities_frame(city_geojson, programs)
+    path = folder / "peer_groups_year.csv"
+    peers = None
+    if path.is_file():
+        peers = v.validate_peer_groups(v.read_csv_strict(path, v.PEER_COLUMNS, exact=True), path)
     dataset = Dataset(
         cities=cities,
         city_geojson=city_geojson,
@@ -137,6 +144,7 @@ def load_dataset(folder: Path | None = None, config_dir: Path | None = None) -> 
         breaks=breaks,
         offences=offences,
         version=dataset_version(folder),
+        peers=peers,
     )
     log.info("loaded %s: %d cities, %d city-years", dataset.version, len(cities), len(crime))
     return dataset

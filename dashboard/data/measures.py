@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.data.dataset import Dataset
-from dashboard.schema import OFFENCES
+from dashboard.schema import OFFENCES, peer_group_of
 
 PER = 100_000
 MEASURES = ("rate", "ratio", "count")
@@ -75,8 +75,27 @@ def city_series(dataset: Dataset, geoids: list[str] | None, offence: str) -> pd.
         national = national.drop_duplicates("year")[["year", "rate"]]
     frame = frame.merge(national.rename(columns={"rate": "national_rate"}), on=keys, how="left")
     frame["ratio"] = ratio_to_national(frame["rate"], frame["national_rate"])
+    frame["peer_group"] = [peer_group_of(None if pd.isna(p) else float(p)) for p in frame["population"]]
+    frame = frame.merge(peer_series(dataset, offence), on=["year", "peer_group"], how="left")
+    frame["ratio_to_peer"] = ratio_to_national(frame["rate"], frame["peer_rate"])
     frame.insert(1, "label", frame["geoid"].map(dataset.cities["label"]))
     return frame.sort_values(["label", "year"]).reset_index(drop=True)
+
+
+def peer_series(dataset: Dataset, offence: str) -> pd.DataFrame:
+    """year, peer_group, peer_rate: the rate of all places of one FBI population group that reported
+    ``offence`` that year (summed from the city tables, issue 13); empty without peer_groups_year.csv."""
+    if dataset.peers is None:
+        empty = {"year": pd.Series(dtype=int), "peer_group": pd.Series(dtype=str)}
+        return pd.DataFrame({**empty, "peer_rate": pd.Series(dtype=float)})
+    peers = dataset.peers
+    return pd.DataFrame(
+        {
+            "year": peers["year"].astype(int),
+            "peer_group": peers["peer_group"],
+            "peer_rate": rate_per_100k(peers[offence], peers[f"{offence}_population"]),
+        }
+    )
 
 
 def year_snapshot(dataset: Dataset, year: int, offence: str) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from dashboard.figures.common import (
     source_annotation,
     theme,
 )
+from dashboard.figures.trend_layers import EMPTY_PANEL_NOTE, panel_note, peer_trace
 
 RAPE_DEFINITION_CHANGE_YEAR = 2013
 HORIZONTAL_SPACING = 0.04
@@ -147,27 +148,6 @@ def _panel_values(series: pd.DataFrame, geoids: list[str], measure: str, years: 
     return grid
 
 
-EMPTY_PANEL_NOTE = "No figure for these years"
-PANEL_NOTE_COLOUR = "#7a4b00"  # dark amber: a caveat, not data
-
-
-def _panel_note(text: str, axes: dict, centred: bool) -> dict:
-    """A caveat written inside one panel: top left over the line, or centred in a panel with no line."""
-    return {
-        "align": "center" if centred else "left",
-        "bgcolor": "rgba(255,255,255,0.85)",
-        "font": {"color": PANEL_NOTE_COLOUR, "size": 13 if centred else 11},
-        "showarrow": False,
-        "text": text,
-        "x": 0.5 if centred else 0.01,
-        "xanchor": "center" if centred else "left",
-        "xref": f"{axes['xaxis']} domain",
-        "y": 0.5 if centred else 0.99,
-        "yanchor": "middle" if centred else "top",
-        "yref": f"{axes['yaxis']} domain",
-    }
-
-
 def _nullable(values: list[float]) -> list[float | None]:
     return [None if v != v else v for v in values]  # NaN is the only value not equal to itself
 
@@ -229,6 +209,7 @@ def trends_spec(
         breaks_by_city.setdefault(brk.geoid, []).append((int(brk.year_from), int(brk.year_to), brk.note))
     city_name = f"City ({MEASURE_LABELS[measure]})"
     breaks_legend_shown = False
+    peer_legend_shown = False
     for position, geoid in enumerate(geoids):
         index = position + 1
         axes = {"xaxis": _axis_id("x", index), "yaxis": _axis_id("y", index)}
@@ -252,6 +233,11 @@ def trends_spec(
                 **axes,
             }
         )
+        if measure == "rate" and "peer_rate" in series:
+            peer = peer_trace(series, geoid, years, show_legend=first and not peer_legend_shown, axes=axes)
+            if peer is not None:
+                data.append(peer)
+                peer_legend_shown = True
         if measure == "rate":
             data.append(
                 {
@@ -303,7 +289,7 @@ def trends_spec(
         note = (panel_notes or {}).get(geoid, "")
         empty = all(math.isnan(v) for v in panel)
         if note or empty:
-            annotations.append(_panel_note(note or EMPTY_PANEL_NOTE, axes, centred=empty))
+            annotations.append(panel_note(note or EMPTY_PANEL_NOTE, axes, centred=empty))
         markers = _break_markers(breaks_by_city.get(geoid, []), year_from, year_to)
         if markers is not None:
             markers.update(showlegend=not breaks_legend_shown, **axes)

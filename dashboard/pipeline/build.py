@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data import validate as validation
-from dashboard.pipeline import coverage, dispositions, screening, screens, sites
+from dashboard.pipeline import coverage, dispositions, peers, screening, screens, sites
 from dashboard.pipeline.boundaries import assemble, census
 from dashboard.pipeline.boundaries.counties import add_counties
 from dashboard.pipeline.harmonise import apply_breaks, harmonise
@@ -43,6 +43,7 @@ from dashboard.pipeline.names import Place, PlaceMatcher
 from dashboard.pipeline.sources import kaplan, marshall, ucr_data_tool
 from dashboard.pipeline.sources.cius_city import parse_city_tables
 from dashboard.pipeline.sources.cius_county import parse_camden_county
+from dashboard.pipeline.sources.cius_groups import parse_table_16
 from dashboard.pipeline.sources.cius_msa import MSA_DIR, parse_msa_metro_totals, parse_msa_tables
 from dashboard.pipeline.sources.kaplan import parse_kaplan_extracts
 from dashboard.pipeline.sources.marshall import parse_marshall
@@ -219,6 +220,10 @@ def build(sources: Path, out: Path) -> BuildResult:
         city_years = apply_breaks(harmonise(raw), breaks)
     with step("building the national series", sources / "crime"):
         national = build_national_series(sources)
+    with step("summing the population groups", sources / "crime"):  # issue 13: peers of a place's size
+        city_table_rows = raw[raw["source_kind"] == "cius_city_table"]
+        peer_groups = peers.peer_group_rows(city_table_rows)
+        peer_groups = peers.with_published_check(peer_groups, parse_table_16(sources))
 
     with_data = set(city_years["geoid"])
     included = sorted(with_data | set(programs["geoid"]))
@@ -238,6 +243,7 @@ def build(sources: Path, out: Path) -> BuildResult:
         "states.geojson": geojson_text(states),
         "crime_city_year.csv": csv_text(city_years),
         "crime_national_year.csv": csv_text(national),
+        "peer_groups_year.csv": csv_text(peer_groups),
         "COVERAGE.md": coverage.coverage_markdown(city_years, programs, cities, unmatched),
     }
     result.files["SCREENING.md"] = report

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import flask
 
-from dashboard.data.dataset import DATA_FILES, Dataset
+from dashboard.data.dataset import DATA_FILES, OPTIONAL_DATA_FILES, Dataset
 
 STATIC_MAX_AGE = 24 * 3600
 VERSIONED_MAX_AGE = 365 * 24 * 3600
-PUBLIC_DATA_FILES = (*DATA_FILES, "COVERAGE.md", "SCREENING.md", "screening.csv", "SOURCES.md", "README.md")
+PUBLIC_DATA_FILES = (
+    *DATA_FILES, *OPTIONAL_DATA_FILES,
+    "COVERAGE.md", "SCREENING.md", "screening.csv", "SOURCES.md", "README.md",
+)  # fmt: skip
 
 
 def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> None:

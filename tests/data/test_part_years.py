@@ -94,3 +94,20 @@ def test_a_number_missing_beside_others_is_blank_in_the_hover_never_zero(dataset
     assert (rate, ratio) == ("", "") and count == int(program.at[harris, "count"]) > 0
     assert values["program_flags"][harris] == map_fig.NO_RATE_HOVER
     assert "%{hovertext}" in map_fig.HOVER_TEMPLATE
+
+
+def test_each_city_year_has_its_peer_group_and_peer_rate(dataset) -> None:
+    """Memphis is judged against places of 250,000+ (FBI Group I), West Memphis against 25,000-49,999."""
+    series = city_series(dataset, ["4748000", "0574540"], "violent_crime").set_index(["geoid", "year"])
+    memphis = series.loc[("4748000", 2015)]
+    assert memphis["peer_group"] == "250k+" and memphis["peer_rate"] == 734.2  # = FBI CIUS 2015 Table 16
+    assert memphis["ratio_to_peer"] == round(memphis["rate"] / 734.2, 2)
+    assert series.loc[("0574540", 2015), "peer_group"] == "25k-50k"
+    assert pd.isna(series.loc[("4748000", 2012), "peer_rate"])  # no city table for 2012: no peer rate
+    rate_state = parse_query("cities=4748000&measure=rate&from=2010&to=2019", dataset)
+    names = {t.name for t in get_chart("trends").figure(dataset, rate_state).data}
+    assert "Places of its size (FBI population group)" in names
+    ratio_state = parse_query("cities=4748000&measure=ratio&from=2010&to=2019", dataset)
+    assert "Places of its size (FBI population group)" not in {
+        t.name for t in get_chart("trends").figure(dataset, ratio_state).data
+    }

@@ -29,7 +29,8 @@ def test_missing_years_say_not_reported_and_carry_no_number(dataset) -> None:
         )
     assert table[2022]["count"] == "14321"  # CIUS 2022 Table 8, Illinois, Chicago
     assert [table[y]["years_since_joined"] for y in table] == ["2", "3", "4", "5"]  # PSP 2017 pilot site
-    assert CSV_COLUMNS[12:] == ("years_since_joined", "months_reported", "flags")  # appended, not renamed
+    assert CSV_COLUMNS[12:15] == ("years_since_joined", "months_reported", "flags")  # appended, not renamed
+    assert CSV_COLUMNS[15:] == ("peer_group", "peer_rate_per_100k", "ratio_to_peer")
     assert CSV_COLUMNS[:12][-1] == "notes"
 
 

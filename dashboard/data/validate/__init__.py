@@ -59,9 +59,11 @@ from dashboard.data.validate.tables import (
     validate_breaks,
     validate_crime_table,
     validate_national_years,
+    validate_peer_groups,
     validate_programs,
 )
 from dashboard.errors import DataFileError
+from dashboard.schema import PEER_COLUMNS
 
 __all__ = [
     "ANNOUNCED_PATTERN",
@@ -74,6 +76,7 @@ __all__ = [
     "NATIONAL_COLUMNS",
     "OFFENCE_CONFIG_COLUMNS",
     "OFFENCE_GROUPS",
+    "PEER_COLUMNS",
     "PROGRAM_COLUMNS",
     "STATEFP_PATTERN",
     "STATE_PROPERTIES",
@@ -106,5 +109,6 @@ __all__ = [
     "validate_breaks",
     "validate_crime_table",
     "validate_national_years",
+    "validate_peer_groups",
     "validate_programs",
 ]

@@ -12,7 +12,7 @@ from dashboard.data.validate.config import check_choice, check_not_blank, check_
 from dashboard.data.validate.readers import _first_bad, _line_of, parse_count_column, parse_year_column
 from dashboard.data.validate.rules import check_geoids, check_pattern
 from dashboard.errors import DataFileError
-from dashboard.schema import OFFENCES, RAPE_DEFINITIONS, cohort_slug
+from dashboard.schema import OFFENCES, PEER_COLUMNS, PEER_GROUPS, RAPE_DEFINITIONS, cohort_slug
 
 # programs.csv "announced": ISO date, or year-month / year where only that is documented.
 ANNOUNCED_PATTERN = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -158,3 +158,14 @@ def validate_breaks(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     check_not_blank(result, ("note", "source"), path)
     check_unique(result, tuple(BREAK_COLUMNS), path)
     return result
+
+
+def validate_peer_groups(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Typed copy of peer_groups_year.csv: known groups, counts and populations as integers, unique keys."""
+    result = frame.copy()
+    result["year"] = parse_year_column(result, "year", path)
+    check_choice(result, "peer_group", tuple(g for g, *_ in PEER_GROUPS), path)
+    for column in PEER_COLUMNS[2:-3]:
+        result[column] = parse_count_column(result, column, path)
+    check_unique(result, ("year", "peer_group"), path)
+    return result.reset_index(drop=True)

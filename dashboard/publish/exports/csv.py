@@ -31,6 +31,9 @@ CSV_COLUMNS = (
     "years_since_joined",  # year minus the site's announcement year (align=joined; empty off-program)
     "months_reported",  # 1-12 where the source says (issue 16); a part year has a count but no rate
     "flags",  # the plausibility screens' flags and withholdings for this city-year (geodata/SCREENING.md)
+    "peer_group",  # the FBI population group of the city that year (issue 13): 250k+, 100k-250k, ...
+    "peer_rate_per_100k",  # the rate of all places of that group (summed from the year's city table)
+    "ratio_to_peer",  # city rate / peer rate
 )
 
 
@@ -81,7 +84,8 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
     out.write(
         "# Empty cell = not available (never zero). Rates per 100,000 residents are computed from "
         "counts and the FBI agency population; ratio_to_national = city rate / US rate (same rape "
-        "definition).\n"
+        "definition); peer_rate_per_100k = the rate of all places of the city's FBI population group that "
+        "year, summed from the FBI city table (only years with a city table: 2010, 2013-2019, 2021-2022).\n"
     )
     for notice in state.notices:
         out.write(f"# Ignored in the link: {notice}\n")
@@ -103,7 +107,7 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
             since = "" if joined[geoid] is None else str(year - joined[geoid])
             if row is None:
                 why = missing_reason(year, table_years)
-                writer.writerow([city, geoid, year, state.offence, *[""] * 7, why, since, "", ""])
+                writer.writerow([city, geoid, year, state.offence, *[""] * 7, why, since, *[""] * 5])
                 continue
             writer.writerow(
                 [
@@ -122,6 +126,9 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
                     since,
                     "" if pd.isna(row.months_reported) else int(row.months_reported),
                     review_flags(row.notes),
+                    row.peer_group,
+                    _cell(row.peer_rate, 1),
+                    _cell(row.ratio_to_peer, 2),
                 ]
             )
     return out.getvalue()
