@@ -50,7 +50,14 @@ def chromium() -> Iterator:
             browser.close()
 
 
+POLL_MS = 16  # one frame at 60 Hz: the resolution of the time measured
+
+
 def wait_ms(page, js: str, arg: str, timeout_ms: float = 60_000) -> float:
-    """Poll ``js`` every animation frame; the in-page time (ms since navigation) it first held."""
-    handle = page.wait_for_function(js, arg=arg, polling="raf", timeout=timeout_ms)
+    """Poll ``js`` every 16 ms; the in-page time (ms since navigation) it first held.
+
+    Not ``polling="raf"``: headless Chromium may stop producing animation frames for a page while
+    the machine is busy (seen in full test runs: a 180 s timeout on a page drawn in a second).
+    """
+    handle = page.wait_for_function(js, arg=arg, polling=POLL_MS, timeout=timeout_ms)
     return float(handle.json_value())

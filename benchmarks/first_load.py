@@ -129,7 +129,7 @@ def visit(context, server: Server, path: str, js: str, selector: str) -> dict:
     log_start = len(server.log_lines())
     try:
         page.goto(server.url + path, wait_until="commit", timeout=60_000)
-        drawn_ms = wait_ms(page, js, selector, timeout_ms=180_000)
+        drawn_ms = wait_ms(page, js, selector, timeout_ms=90_000)
         page.wait_for_load_state("networkidle", timeout=60_000)
     finally:
         page.close()

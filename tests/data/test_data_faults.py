@@ -317,7 +317,13 @@ FAULTS: list[Fault] = [
         CITY,
         "extra-field",
         replace_text("\n", ",9\n", 11),
-        r"crime_city_year\.csv, line 11: has 16 fields, expected 15",
+        r"crime_city_year\.csv, line 11: has 17 fields, expected 16",
+    ),
+    Fault(
+        CITY,
+        "months-out-of-range",
+        set_cell(8, "months_reported", "13"),
+        r"crime_city_year\.csv.*months_reported must be empty or 1-12",
     ),
     Fault(
         CITY,
