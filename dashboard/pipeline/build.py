@@ -26,6 +26,7 @@ import pandas as pd
 
 from dashboard.data import validate as validation
 from dashboard.pipeline import coverage, dispositions, peers, screening, screens, sites
+from dashboard.pipeline import places as all_places
 from dashboard.pipeline.boundaries import assemble, census
 from dashboard.pipeline.boundaries.counties import add_counties
 from dashboard.pipeline.harmonise import apply_breaks, harmonise
@@ -224,6 +225,8 @@ def build(sources: Path, out: Path) -> BuildResult:
         city_table_rows = raw[raw["source_kind"] == "cius_city_table"]
         peer_groups = peers.peer_group_rows(city_table_rows)
         peer_groups = peers.with_published_check(peer_groups, parse_table_16(sources))
+    with step("matching every city-table row to a Census place", sources / "boundaries"):
+        every_place = all_places.match_all_rows(city_table_rows, all_places.gazetteer_places(sources))
 
     with_data = set(city_years["geoid"])
     included = sorted(with_data | set(programs["geoid"]))
@@ -244,7 +247,9 @@ def build(sources: Path, out: Path) -> BuildResult:
         "crime_city_year.csv": csv_text(city_years),
         "crime_national_year.csv": csv_text(national),
         "peer_groups_year.csv": csv_text(peer_groups),
-        "COVERAGE.md": coverage.coverage_markdown(city_years, programs, cities, unmatched),
+        "COVERAGE.md": coverage.coverage_markdown(city_years, programs, cities, unmatched)
+        + "\n".join(["", *all_places.match_rate_markdown(every_place)]),
+        "unmatched_places.csv": csv_text(all_places.unmatched_csv(every_place)),
     }
     result.files["SCREENING.md"] = report
     return result

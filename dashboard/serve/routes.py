@@ -12,7 +12,7 @@ STATIC_MAX_AGE = 24 * 3600
 VERSIONED_MAX_AGE = 365 * 24 * 3600
 PUBLIC_DATA_FILES = (
     *DATA_FILES, *OPTIONAL_DATA_FILES,
-    "COVERAGE.md", "SCREENING.md", "screening.csv", "SOURCES.md", "README.md",
+    "COVERAGE.md", "unmatched_places.csv", "SCREENING.md", "screening.csv", "SOURCES.md", "README.md",
 )  # fmt: skip
 
 
