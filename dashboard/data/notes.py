@@ -137,6 +137,9 @@ def general_notes(dataset: Dataset, offence: str, year_from: int, year_to: int) 
             items.append(f"National {span}: {text}.")
     if year_to >= NIBRS_ONLY_FROM - 1:
         items.append(AFTER_2019_NOTE)
+    if dataset.peers is not None:
+        peer_years = year_ranges(dataset.peers["year"])
+        items.append(PEERS_NOTE.format(years=peer_years))
     items.append("Populations are the FBI's agency populations; rates per 100,000 are computed from counts.")
     return items
 
@@ -149,6 +152,13 @@ AFTER_2019_NOTE = (
     "counts the cities with a figure each year. Figures from the FBI county table (county sites) have no "
     "population, so counts only. The Real-Time Crime Index's monthly agency counts, which cover some later "
     "months, are not shown: they are not FBI-verified and would mix two series."
+)
+PEERS_NOTE = (
+    "Places of its size: each city-year is also compared with all places of its FBI population group "
+    "(250,000+, 100,000-249,999, 50,000-99,999, 25,000-49,999, 10,000-24,999, under 10,000) that year, "
+    "summed from every row of the FBI city table ({years}; the dotted green line in rate mode, "
+    "peer_rate_per_100k in the CSV). For 2013-2015 the sums agree with the FBI's own group table within 2% "
+    "for places of 10,000+; the under-10,000 group is indicative only."
 )
 # National notes a reader must see in the data notes, not only in the CSV (issue 12).
 NATIONAL_CAVEATS = ("derived:", "revised by the FBI", "FBI estimate for the whole country")

@@ -111,3 +111,10 @@ def test_each_city_year_has_its_peer_group_and_peer_rate(dataset) -> None:
     assert "Places of its size (FBI population group)" not in {
         t.name for t in get_chart("trends").figure(dataset, ratio_state).data
     }
+
+
+def test_the_data_notes_explain_the_peer_comparison(dataset) -> None:
+    from dashboard.data.notes import general_notes
+
+    notes = " ".join(general_notes(dataset, "violent_crime", 2010, 2019))
+    assert "Places of its size" in notes and "2010, 2013-2019, 2021-2022" in notes
