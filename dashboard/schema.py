@@ -133,6 +133,7 @@ OUTCOME_VERDICTS: tuple[str, ...] = (
     "no clear difference",
 )
 
+
 def peer_group_of(population: float | None) -> str:
     """The FBI population group of a place of ``population`` people ("" when unknown)."""
     if population is None or population != population or population <= 0:
