@@ -107,6 +107,33 @@ PEER_COLUMNS: tuple[str, ...] = (
 )
 
 
+# geodata/outcomes.csv (issue 14): each PSP site's violent crime rate by year against a synthetic control of
+# places in no program (pipeline/outcomes.py; the method is in geodata/SOURCES.md).
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    "site",
+    "geoid",
+    "cohort",
+    "year",
+    "years_since_joining",
+    "value",
+    "comparison_value",
+    "gap",
+    "placebo_rank",
+    "placebo_count",
+    "pre_fit_rmspe",
+    "verdict",
+)
+# The verdict vocabulary, in the order its rule is checked (pipeline/synth.py says each rule).
+OUTCOME_VERDICTS: tuple[str, ...] = (
+    "no claim: too few comparison places",
+    "no claim: too few years after joining",
+    "no claim: poor pre-period fit",
+    "below comparison",
+    "above comparison",
+    "no clear difference",
+)
+
+
 def peer_group_of(population: float | None) -> str:
     """The FBI population group of a place of ``population`` people ("" when unknown)."""
     if population is None or population != population or population <= 0:

@@ -22,8 +22,9 @@ DATA_FILES = (
     "programs.csv",
     "breaks.csv",
 )
-# Loaded when present (issue 13): a data folder from before them still opens, without peer comparison.
-OPTIONAL_DATA_FILES = ("peer_groups_year.csv",)
+# Loaded when present (issues 13, 14): a data folder from before them still opens, without peer comparison
+# or the outcomes panel.
+OPTIONAL_DATA_FILES = ("peer_groups_year.csv", "outcomes.csv")
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: one loaded dataset per process
@@ -38,6 +39,7 @@ class Dataset:
     offences: pd.DataFrame
     version: str
     peers: pd.DataFrame | None = None  # year x FBI population group sums (peer_groups_year.csv)
+    outcomes: pd.DataFrame | None = None  # PSP site x year against its synthetic control (outcomes.csv)
 
     @property
     def years(self) -> list[int]:
@@ -134,6 +136,11 @@ def load_dataset(folder: Path | None = None, config_dir: Path | None = None) -> 
     peers = None
     if path.is_file():
         peers = v.validate_peer_groups(v.read_csv_strict(path, v.PEER_COLUMNS, exact=True), path)
+    path = folder / "outcomes.csv"
+    outcomes = None
+    if path.is_file():
+        outcomes = v.validate_outcomes(v.read_csv_strict(path, v.OUTCOME_COLUMNS, exact=True), path)
+        v.check_known_geoids(outcomes, known, path, "cities.geojson")
     dataset = Dataset(
         cities=cities,
         city_geojson=city_geojson,
@@ -145,6 +152,7 @@ def load_dataset(folder: Path | None = None, config_dir: Path | None = None) -> 
         offences=offences,
         version=dataset_version(folder),
         peers=peers,
+        outcomes=outcomes,
     )
     log.info("loaded %s: %d cities, %d city-years", dataset.version, len(cities), len(crime))
     return dataset

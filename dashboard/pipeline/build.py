@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data import validate as validation
-from dashboard.pipeline import coverage, dispositions, peers, screening, screens, sites
+from dashboard.pipeline import coverage, dispositions, outcomes, peers, screening, screens, sites
 from dashboard.pipeline import places as all_places
 from dashboard.pipeline.boundaries import assemble, census
 from dashboard.pipeline.boundaries.counties import add_counties
@@ -240,6 +240,8 @@ def build(sources: Path, out: Path) -> BuildResult:
         states = assemble.build_states(sources)
 
     city_years, report = screen_figures(city_years, breaks, cities, out, metro_by_place(raw, sources))
+    with step("comparing the sites with places in no program", out):  # issue 14: synthetic controls
+        outcome_rows = outcomes.outcome_rows(city_years, programs)
     result = BuildResult(unmatched=unmatched)
     result.files = {
         "cities.geojson": geojson_text(cities),
@@ -247,6 +249,7 @@ def build(sources: Path, out: Path) -> BuildResult:
         "crime_city_year.csv": csv_text(city_years),
         "crime_national_year.csv": csv_text(national),
         "peer_groups_year.csv": csv_text(peer_groups),
+        "outcomes.csv": csv_text(outcome_rows),
         "COVERAGE.md": coverage.coverage_markdown(city_years, programs, cities, unmatched)
         + "\n".join(["", *all_places.match_rate_markdown(every_place)]),
         "unmatched_places.csv": csv_text(all_places.unmatched_csv(every_place)),

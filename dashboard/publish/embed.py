@@ -134,6 +134,9 @@ def expected_height(chart: str, state: ViewState) -> int:
         figure = 300 if not state.cities else 190 + rows * (240 if rows <= 3 else 200) - TITLE_SPACE
     elif chart == "ranking":
         figure = 520 - TITLE_SPACE + 70  # the FBI caution below the bars
+    elif chart == "outcomes":  # figures/outcomes.py: 3 panels a row, 200 px each, 84 between, method note
+        rows = -(-max(1, len(state.cities)) // 3)
+        figure = 300 if not state.cities else rows * 200 + (rows - 1) * 84 + 370 - TITLE_SPACE
     else:
         figure = 560 - TITLE_SPACE + 26  # the whole source line
     return figure + _CHROME + (40 if state.notices else 0)
@@ -182,6 +185,8 @@ def _frame_title(chart: str, state: ViewState) -> str:
     if chart == "trends":
         n = len(state.cities)
         return f"Trends {state.year_from}–{state.year_to}: {offence}, {measure}, {n} cities against the US"
+    if chart == "outcomes":
+        return "Violent crime after joining: each PSP site against places like it that were not chosen"
     return f"Cities ranked by {offence} in {state.year}, times the national rate"
 
 

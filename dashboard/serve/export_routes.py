@@ -29,6 +29,8 @@ from dashboard.views.registry import CHARTS
 
 log = logging.getLogger(__name__)
 
+# Charts whose numbers download as /export/<chart>.csv (issue 14); the others' are in /export/data.csv.
+CSV_EXPORTS = {"trends": export_csv.view_csv, "outcomes": export_csv.outcomes_csv}
 _CHART_FILE = re.compile(r"^(?P<chart>[a-z]+)\.(?P<fmt>[a-z0-9]+)$")
 
 
@@ -142,9 +144,15 @@ def register_export_routes(server: flask.Flask, dataset: Dataset) -> None:
                 404,
             )
         chart, fmt = match["chart"], match["fmt"]
+        if fmt == "csv" and chart in CSV_EXPORTS:  # the chart's numbers (trends: the same as data.csv)
+            state = _view_state(dataset)
+            build = lambda: CSV_EXPORTS[chart](dataset, state).encode("utf-8")  # noqa: E731
+            return cached_export(chart, chart, "csv", state, build, attachment=True)
         if fmt not in export_charts.FORMATS:
             return _plain(
-                f"Format {fmt} is not available: use one of {', '.join(export_charts.FORMATS)}.", 400
+                f"Format {fmt} is not available: use one of {', '.join(export_charts.FORMATS)} "
+                f"(csv for {' and '.join(CSV_EXPORTS)}).",
+                400,
             )
         state = _view_state(dataset)
         try:

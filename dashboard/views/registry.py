@@ -15,6 +15,7 @@ from dashboard.data.dataset import Dataset
 from dashboard.data.state import ViewState
 from dashboard.errors import RequestError
 from dashboard.views import map as map_view
+from dashboard.views import outcomes as outcomes_view
 from dashboard.views import ranking as ranking_view
 from dashboard.views import trends as trends_view
 from dashboard.views.tables import TableData
@@ -63,6 +64,14 @@ REGISTRY: dict[str, Chart] = {
             _page_figure_for_export(ranking_view.ranking_figure),
             ranking_view.ranking_summary_text,
             ranking_view.ranking_table,
+        ),
+        Chart(  # issue 14: each site against places like it that were not chosen (geodata/outcomes.csv)
+            "outcomes",
+            "Outcomes",
+            outcomes_view.outcomes_view_figure,
+            _page_figure_for_export(outcomes_view.outcomes_view_figure),
+            outcomes_view.outcomes_summary,
+            outcomes_view.outcomes_table,
         ),
     )
 }

@@ -14,6 +14,7 @@ from dashboard.figures.common import title_layout
 from dashboard.figures.map import GROUPS, TRACE_NO_DATA, TRACE_SELECTED, selected_values
 from dashboard.publish.embed import embed_snippet
 from dashboard.views.map import map_snapshot
+from dashboard.views.outcomes import outcomes_summary, outcomes_view_figure
 from dashboard.views.ranking import ranking_figure
 from dashboard.views.registry import CHARTS, chart_summary, get_chart
 from dashboard.views.trends import trends_figure
@@ -127,6 +128,18 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         return trends_figure(dataset, cities or [], offence, measure, *years, align=align, cohort=cohort)
 
     @app.callback(
+        Output(ids.OUTCOMES, "figure"),
+        Output(ids.OUTCOMES_SUMMARY, "children"),
+        Input(ids.COHORT, "value"),
+        Input(ids.CITIES, "value"),
+        State(ids.OFFENCE, "value"),
+    )
+    def update_outcomes(cohort: str, cities: list[str] | None, offence: str):
+        """Issue 14: read from outcomes.csv (computed at build time), never estimated here."""
+        state = ViewState(cohort=cohort, cities=tuple(cities or ()), offence=offence)
+        return outcomes_view_figure(dataset, state), outcomes_summary(dataset, state)
+
+    @app.callback(
         Output(ids.RANKING, "figure"),
         Output(ids.RANKING_SUMMARY, "children"),
         Input(ids.COHORT, "value"),
@@ -231,6 +244,7 @@ def register_share_callback(app: Dash, dataset: Dataset) -> None:
     """Links, summaries, embed code and the "View as table" tables: one callback, one view state."""
     link_outputs = [Output(ids.DOWNLOAD_CSV, "href"), Output(ids.PRESENT_LINK, "href")]
     link_outputs += [Output(ids.export_link(c, f), "href") for c in CHARTS for f in ids.EXPORT_FORMATS]
+    link_outputs += [Output(ids.export_link(c, "csv"), "href") for c in ids.CSV_CHARTS]
     table_outputs = []
     for chart in CHARTS:
         table_outputs += [
@@ -260,6 +274,7 @@ def register_share_callback(app: Dash, dataset: Dataset) -> None:
             query = state.to_query()
             links = [f"/export/data.csv{query}", f"/?present=1&{query.lstrip('?')}"]
             links += [f"/export/{c}.{f}{query}" for c in CHARTS for f in ids.EXPORT_FORMATS]
+            links += [f"/export/{c}.csv{query}" for c in ids.CSV_CHARTS]
             summaries = [chart_summary(dataset, state, c) for c in CHARTS]
             base = base_url(href)
             shared = [*links, *summaries, *[embed_snippet(base, c, state) for c in CHARTS]]

@@ -19,10 +19,13 @@ RANKING = "ranking"
 DATA_NOTES = "data-notes"
 URL_NOTICE = "url-notice"
 RANKING_SUMMARY = "ranking-summary"
+OUTCOMES = "outcomes"  # issue 14: each PSP site against places not chosen (views/outcomes.py)
+OUTCOMES_SUMMARY = "outcomes-summary"  # the panel's plain-words summary sentence
 
 DOWNLOAD_CSV = "download-csv"
 PRESENT_LINK = "present-link"
 EXPORT_FORMATS = ("png", "svg", "pdf")
+CSV_CHARTS = ("outcomes",)  # charts with their own /export/<chart>.csv link (id export_link(chart, "csv"))
 
 
 def export_link(chart: str, fmt: str) -> str:

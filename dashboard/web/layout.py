@@ -184,6 +184,17 @@ def chart_tools(chart: str, label: str) -> html.Div:
         )
         for fmt in ids.EXPORT_FORMATS
     ]
+    if chart in ids.CSV_CHARTS:  # the numbers behind this chart (issue 14)
+        exports.append(
+            html.A(
+                "CSV",
+                id=ids.export_link(chart, "csv"),
+                href=f"/export/{chart}.csv",
+                className="tool",
+                download="",
+                **{"aria-label": f"Download the numbers of the {label} as CSV"},
+            )
+        )
     return html.Div(
         className="chart-tools",
         children=[
@@ -221,6 +232,19 @@ def chart_block(chart: str, label: str, graph) -> list:
         chart_tools(chart, label),
         html.Div(id=ids.table(chart), className="data-table", hidden=True),
     ]
+
+
+def outcomes_panel() -> html.Section:
+    """Issue 14: the sites against places like them that were not chosen (figure filled by a callback)."""
+    return panel(
+        "What happened after they joined?",
+        html.P(id=ids.OUTCOMES_SUMMARY, className="summary"),
+        *chart_block(
+            "outcomes",
+            "outcomes chart",
+            dcc.Loading(dcc.Graph(id=ids.OUTCOMES, config=GRAPH_CONFIG), type="dot"),
+        ),
+    )
 
 
 def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
@@ -295,6 +319,7 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                                     ),
                                 ),
                             ),
+                            outcomes_panel(),
                             panel(
                                 "Selection criterion: who was above the national rate?",
                                 html.Div(id=ids.RANKING_SUMMARY, className="summary"),

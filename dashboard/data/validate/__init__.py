@@ -59,11 +59,12 @@ from dashboard.data.validate.tables import (
     validate_breaks,
     validate_crime_table,
     validate_national_years,
+    validate_outcomes,
     validate_peer_groups,
     validate_programs,
 )
 from dashboard.errors import DataFileError
-from dashboard.schema import PEER_COLUMNS
+from dashboard.schema import OUTCOME_COLUMNS, PEER_COLUMNS
 
 __all__ = [
     "ANNOUNCED_PATTERN",
@@ -76,6 +77,7 @@ __all__ = [
     "NATIONAL_COLUMNS",
     "OFFENCE_CONFIG_COLUMNS",
     "OFFENCE_GROUPS",
+    "OUTCOME_COLUMNS",
     "PEER_COLUMNS",
     "PROGRAM_COLUMNS",
     "STATEFP_PATTERN",
@@ -109,6 +111,7 @@ __all__ = [
     "validate_breaks",
     "validate_crime_table",
     "validate_national_years",
+    "validate_outcomes",
     "validate_peer_groups",
     "validate_programs",
 ]

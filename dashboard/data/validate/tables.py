@@ -12,7 +12,15 @@ from dashboard.data.validate.config import check_choice, check_not_blank, check_
 from dashboard.data.validate.readers import _first_bad, _line_of, parse_count_column, parse_year_column
 from dashboard.data.validate.rules import check_geoids, check_pattern
 from dashboard.errors import DataFileError
-from dashboard.schema import OFFENCES, PEER_COLUMNS, PEER_GROUPS, RAPE_DEFINITIONS, cohort_slug
+from dashboard.schema import (
+    OFFENCES,
+    OUTCOME_COLUMNS,
+    OUTCOME_VERDICTS,
+    PEER_COLUMNS,
+    PEER_GROUPS,
+    RAPE_DEFINITIONS,
+    cohort_slug,
+)
 
 # programs.csv "announced": ISO date, or year-month / year where only that is documented.
 ANNOUNCED_PATTERN = re.compile(r"^(19|20)\d\d(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -169,3 +177,33 @@ def validate_peer_groups(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         result[column] = parse_count_column(result, column, path)
     check_unique(result, ("year", "peer_group"), path)
     return result.reset_index(drop=True)
+
+
+def _parse_signed_column(frame: pd.DataFrame, column: str, path: Path, *, whole: bool) -> pd.Series:
+    """Signed numbers (a gap, years since joining); an empty cell is missing, never 0."""
+    text = frame[column].str.strip()
+    filled = text != ""
+    numeric = pd.to_numeric(text.where(filled), errors="coerce")
+    pattern = r"-?\d{1,6}" if whole else r"-?\d{1,9}(\.\d+)?"
+    bad = filled & (numeric.isna() | ~text.str.fullmatch(pattern))
+    if bad.any():
+        index = bad[bad].index[0]
+        found = text[index]
+        raise DataFileError(path, f"column '{column}' must be a number, found {found!r}", _line_of(index))
+    return numeric.astype("Int64" if whole else "float64")
+
+
+def validate_outcomes(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Typed copy of outcomes.csv (issue 14): known verdicts, numbers where numbers go, one row per key."""
+    result = frame.copy()
+    check_geoids(result, path)
+    check_not_blank(result, ("site", "cohort"), path)
+    result["year"] = parse_year_column(result, "year", path)
+    result["years_since_joining"] = _parse_signed_column(result, "years_since_joining", path, whole=True)
+    for column in ("value", "comparison_value", "gap", "pre_fit_rmspe"):
+        result[column] = _parse_signed_column(result, column, path, whole=False)
+    for column in ("placebo_rank", "placebo_count"):
+        result[column] = parse_count_column(result, column, path)
+    check_choice(result, "verdict", OUTCOME_VERDICTS, path)
+    check_unique(result, ("cohort", "geoid", "year"), path)
+    return result[list(OUTCOME_COLUMNS)].reset_index(drop=True)

@@ -14,6 +14,8 @@ from dashboard.data.measures import city_series
 from dashboard.data.notes import review_flags
 from dashboard.data.state import ViewState, cohort_members, cohort_options
 from dashboard.figures.common import SOURCE_CITATION, dataset_label
+from dashboard.schema import OUTCOME_COLUMNS
+from dashboard.views.outcomes import outcome_rows
 
 CSV_COLUMNS = (
     "city",
@@ -134,6 +136,48 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
     return out.getvalue()
 
 
+def outcomes_csv(dataset: Dataset, state: ViewState) -> str:
+    """The outcomes chart's rows (geodata/outcomes.csv columns) for the view's sites, with the method."""
+    out = io.StringIO()
+    out.write(
+        "# Safety Partnership Atlas: violent crime after joining, each PSP site against places not chosen\n"
+    )
+    out.write(f"# {dataset_label(dataset.version)} (data version)\n")
+    out.write(f"# {SOURCE_CITATION}; comparison: synthetic control (geodata/SOURCES.md, outcomes.csv)\n")
+    out.write(f"# View: /{state.to_query()}\n")
+    out.write(
+        "# Empty cell = not available (never zero). comparison_value: a weighted mix of up to 40 places of "
+        "100,000+ in no program, matched on the years before joining; placebo_rank: where the site's "
+        "post/pre RMSPE ratio ranks among placebo_count + 1 places (1 = largest); verdict rule in "
+        "geodata/SOURCES.md.\n"
+    )
+    for notice in state.notices:
+        out.write(f"# Ignored in the link: {notice}\n")
+    rows = outcome_rows(dataset, state)
+    if rows.empty:
+        out.write("# No rows: no PSP site of this view has a comparison (choose a PSP cohort).\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(OUTCOME_COLUMNS)
+    for row in rows.itertuples(index=False):
+        writer.writerow(
+            [
+                row.site,
+                row.geoid,
+                row.cohort,
+                int(row.year),
+                int(row.years_since_joining),
+                _cell(row.value, 1),
+                _cell(row.comparison_value, 1),
+                _cell(row.gap, 1),
+                _cell(row.placebo_rank),
+                _cell(row.placebo_count),
+                _cell(row.pre_fit_rmspe, 1),
+                row.verdict,
+            ]
+        )
+    return out.getvalue()
+
+
 NOT_REPORTED = "not reported: no FBI figure for this city and year in the sources (a gap, not zero)"
 NO_TABLE = "not reported: no FBI city table for this year in the sources"
 
@@ -152,7 +196,9 @@ def export_filename(dataset: Dataset, state: ViewState, kind: str, ext: str) -> 
         scope = state.cohort
     else:
         scope = f"{len(state.cities)}-cities"
-    if kind in ("map", "ranking"):
+    if kind == "outcomes":  # violent crime only, every year from 10 before joining (issue 14)
+        parts = [kind, "violent_crime", scope]
+    elif kind in ("map", "ranking"):
         parts = [kind, state.offence, state.measure if kind == "map" else "ratio", str(state.year)]
         if kind == "ranking":
             parts.append(f"threshold-{state.threshold:g}")

@@ -1,0 +1,162 @@
+"""The outcomes chart: each site's violent crime rate against its comparison, by years since joining.
+
+Pure: rows of ``geodata/outcomes.csv`` in, plain figure JSON out (like ``figures/trends.py``). One panel
+per site; its title carries the verdict, so a panel is never read without it. The comparison is drawn
+dashed and grey (it is an estimate, not a place); year 0 is dotted (the partnership started partway
+through it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from dashboard.figures.common import base_layout, figure_from_spec, source_annotation, theme
+from dashboard.figures.trends import ANNOUNCEMENT_COLOUR, empty_spec, grid_shape, subplot_grid
+
+PANEL_HEIGHT = 200  # px per row of panels
+VERTICAL_SPACING_PX = 84  # room for the x ticks and a two-line panel title
+MAX_COLUMNS = 3  # a panel title carries the verdict: four across leaves it no room
+NOTE_LINE_PX = 19
+COMPARISON_COLOUR = "#6b6b6b"
+VERDICT_COLOURS = {  # a claim is coloured; "no claim" is grey, so colour never suggests an effect
+    "below comparison": "#1a7837",
+    "above comparison": "#b2182b",
+    "no clear difference": "#333333",
+}
+METHOD_NOTE = "<br>".join(
+    (
+        "Comparison: a weighted mix of up to 40 places of 100,000+ people in no program that followed the",
+        "site before it joined (synthetic control). “Below” or “above” only when the gap after joining is",
+        "larger than for at least 90% of the same test run on each comparison place (the rank); no claim",
+        "when the comparison did not follow the site before joining, or with under 3 years of data since.",
+        "This shows what happened beside similar places, not what caused it. 2020: no FBI city table.",
+    )
+)
+
+
+def verdict_text(verdict: str, rank: object, count: object) -> str:
+    """The panel's second title line: the verdict, and the placebo rank when one was run."""
+    if pd.isna(rank) or pd.isna(count):
+        return verdict
+    return f"{verdict}, rank {int(rank)}/{int(count) + 1}"
+
+
+def _values(frame: pd.DataFrame, column: str) -> list[float | None]:
+    return [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in frame[column]
+    ]
+
+
+def outcomes_spec(
+    rows: pd.DataFrame, *, title: str, version: str, note: str = "", empty_message: str = ""
+) -> dict:
+    """Small multiples from ``rows`` (outcomes.csv columns; one site = one geoid, in the order given)."""
+    if rows.empty:
+        return empty_spec(empty_message or "No PSP site in this view has an outcomes comparison.", version)
+    t = theme()
+    sites = list(dict.fromkeys(rows["geoid"]))
+    n_rows, cols = grid_shape(len(sites))
+    if cols > MAX_COLUMNS:
+        cols = MAX_COLUMNS
+        n_rows = math.ceil(len(sites) / cols)
+    plot_height = n_rows * PANEL_HEIGHT + (n_rows - 1) * VERTICAL_SPACING_PX
+    vertical = VERTICAL_SPACING_PX / plot_height if n_rows > 1 else 0.0
+    firsts = [rows[rows["geoid"] == g].iloc[0] for g in sites]
+    titles = []
+    for first in firsts:
+        colour = VERDICT_COLOURS.get(first["verdict"], "#777777")
+        words = verdict_text(first["verdict"], first["placebo_rank"], first["placebo_count"])
+        titles.append(f"<b>{first['site']}</b><br><span style='color:{colour};font-size:13px'>{words}</span>")
+    layout = subplot_grid(n_rows, cols, titles, vertical, 0.05)
+    data, shapes = [], []
+    x_all = rows["years_since_joining"].astype(int)
+    x_range = [int(x_all.min()) - 0.5, int(x_all.max()) + 0.5]
+    y_max = float(pd.concat([rows["value"], rows["comparison_value"]]).max(skipna=True) or 1.0) * 1.08
+    for index, geoid in enumerate(sites, start=1):
+        site = rows[rows["geoid"] == geoid].sort_values("year")
+        x = site["years_since_joining"].astype(int).tolist()
+        axes = {"xaxis": "x" if index == 1 else f"x{index}", "yaxis": "y" if index == 1 else f"y{index}"}
+        hover = "%{customdata}: %{y:,.1f} per 100,000<extra>%{fullData.name}</extra>"
+        years = site["year"].astype(int).tolist()
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": "Site",
+                "legendgroup": "site",
+                "showlegend": index == 1,
+                "x": x,
+                "y": _values(site, "value"),
+                "customdata": years,
+                "hovertemplate": hover,
+                "line": {"color": t["city_colour"], "width": 2.6},
+                "marker": {"size": 4},
+                **axes,
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",  # markers: a year between two gaps still shows
+                "name": "Comparison (places not chosen)",
+                "legendgroup": "comparison",
+                "showlegend": index == 1,
+                "x": x,
+                "y": _values(site, "comparison_value"),
+                "customdata": years,
+                "hovertemplate": hover,
+                "line": {"color": COMPARISON_COLOUR, "dash": "dash", "width": 2},
+                "marker": {"size": 3},
+                **axes,
+            }
+        )
+        shapes.append(
+            {
+                "type": "line",
+                "x0": 0,
+                "x1": 0,
+                "xref": axes["xaxis"],
+                "y0": 0,
+                "y1": 1,
+                "yref": f"{axes['yaxis']} domain",
+                "line": {"color": ANNOUNCEMENT_COLOUR, "dash": "dot", "width": 1.5},
+            }
+        )
+    for key, axis in layout.items():
+        if key.startswith("xaxis"):
+            axis.update(range=x_range, dtick=5, tick0=0, tickangle=0, gridcolor="#f3f3f3")
+        elif key.startswith("yaxis"):
+            axis.update(range=[0, y_max], tickformat=",", gridcolor="#eeeeee")
+    bottom = layout.get(f"xaxis{(n_rows - 1) * cols + 1 if n_rows > 1 else ''}")
+    if bottom is not None:
+        bottom["title"] = {"text": "Years since joining (0 = announced)", "font": {"size": 14}}
+    first_y = layout.get(f"yaxis{(n_rows - 1) * cols + 1 if n_rows > 1 else ''}")
+    if first_y is not None:
+        first_y["title"] = {"text": "per 100,000", "font": {"size": 14}}
+    full_note = f"{METHOD_NOTE}<br>{note}" if note else METHOD_NOTE
+    extra_lines = full_note.count("<br>") + 3  # + the citation and dataset lines
+    bottom_px = 90 + NOTE_LINE_PX * extra_lines
+    spec_layout = base_layout(title, plot_height + 140 + bottom_px)
+    spec_layout["margin"] = {"l": 70, "r": 30, "t": 140, "b": bottom_px}
+    spec_layout.update(layout)
+    source = source_annotation(version, f"<br>{full_note}")  # the method starts on its own line
+    source["yshift"] = -72  # below the x-axis title
+    spec_layout["annotations"] = [*layout["annotations"], source]
+    spec_layout["shapes"] = shapes
+    legend_y = 1 + 62 / plot_height  # above the first row's two-line panel titles
+    spec_layout["legend"] = {
+        "orientation": "h",
+        "x": 0,
+        "y": legend_y,
+        "yanchor": "bottom",
+        "font": {"size": 14},
+    }
+    spec_layout["hovermode"] = "closest"
+    return {"data": data, "layout": spec_layout}
+
+
+def outcomes_figure(rows: pd.DataFrame, *, title: str, version: str, note: str = ""):
+    """``outcomes_spec`` as a ``go.Figure`` (unvalidated, as the trends chart is)."""
+    return figure_from_spec(outcomes_spec(rows, title=title, version=version, note=note))

@@ -1,0 +1,144 @@
+"""Synthetic control of one place against donor places, with in-space placebos and a worded verdict.
+
+The estimator is pysyncon's ``Synth`` (Abadie, Diamond & Hainmueller 2010): the donors' weights (>= 0,
+summing to 1) make the weighted donors' outcome match the treated place's in each matching year. The
+predictors are the outcome itself in every matching year, weighted equally (``custom_V``), so the fit
+is the one the placebo ranks judge: no outer search over predictor weights, which would multiply the
+build time and let the fit chase noise. A placebo is the same fit with a donor as the treated place
+and the other donors as its pool; the treated place's post/pre RMSPE ratio (the post-period error
+relative to the pre-period error, as in ADH 2010 section 4) is ranked among the placebos' ratios.
+
+Everything here works on a wide panel (index: years, columns: places, values: the outcome; NaN where a
+place has no figure) and knows nothing of crime or cities: ``pipeline/outcomes.py`` builds the panel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pysyncon import Synth
+from threadpoolctl import threadpool_limits
+
+from dashboard.schema import OUTCOME_VERDICTS
+
+# The rules behind each verdict (written out in geodata/SOURCES.md; fixed before any site was fitted).
+MIN_DONORS = 10  # with fewer placebos the smallest possible placebo p-value, 1/(n+1), exceeds CLAIM_LEVEL
+MIN_MATCH_YEARS = 5  # fewer years before joining than this: the fit cannot be judged
+MIN_POST_YEARS = 3  # years after the joining year with both a figure and a comparison
+POOR_FIT_SHARE = 0.10  # pre-period RMSPE above 10% of the place's mean pre-period level: no claim
+CLAIM_LEVEL = 0.10  # a claim needs placebo_rank / (placebo_count + 1) <= 0.10
+
+(TOO_FEW_DONORS, TOO_FEW_POST, POOR_FIT, BELOW, ABOVE, NO_DIFFERENCE) = OUTCOME_VERDICTS
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One synthetic control: its donor weights, comparison path and errors before and after."""
+
+    unit: str
+    weights: pd.Series  # donor -> weight
+    comparison: pd.Series  # year -> weighted donors' outcome (NaN in a year any donor lacks)
+    pre_rmspe: float  # over the matching years
+    post_rmspe: float  # over the post years with a figure and a comparison (NaN if none)
+    post_gaps: pd.Series  # year -> outcome minus comparison, post years with both
+
+    @property
+    def ratio(self) -> float:
+        """Post/pre RMSPE: how much worse the comparison misses after joining than before."""
+        if math.isnan(self.post_rmspe):
+            return math.nan
+        return self.post_rmspe / self.pre_rmspe if self.pre_rmspe > 0 else math.inf
+
+    @property
+    def mean_post_gap(self) -> float:
+        return float(self.post_gaps.mean()) if len(self.post_gaps) else math.nan
+
+
+def fit(
+    panel: pd.DataFrame,
+    unit: str,
+    donors: Sequence[str],
+    match_years: Sequence[int],
+    post_years: Sequence[int],
+) -> Fit:
+    """Fit ``unit`` on ``donors`` over ``match_years`` (all must have a figure in each of them)."""
+    donors, match_years = list(donors), list(match_years)
+    x0 = panel.loc[match_years, donors]
+    x1 = panel.loc[match_years, unit].rename(unit)
+    if x0.isna().any().any() or x1.isna().any():
+        raise ValueError(f"{unit}: a matching year lacks a figure for the place or a donor")
+    synth = Synth()
+    # One BLAS thread: SLSQP's small solves are ~50x slower when BLAS threads contend for busy cores,
+    # and a single thread keeps the sums in one order (the build must give the same bytes every run).
+    with threadpool_limits(limits=1):
+        synth.fit(X0=x0, X1=x1, Z0=x0, Z1=x1, custom_V=np.full(len(match_years), 1.0 / len(match_years)))
+    weights = pd.Series(np.asarray(synth.W, dtype=float), index=donors)
+    comparison = pd.Series(panel[donors].to_numpy() @ weights.to_numpy(), index=panel.index)  # NaN stays NaN
+    pre = panel.loc[match_years, unit] - comparison.loc[match_years]
+    gaps = (panel.loc[list(post_years), unit] - comparison.loc[list(post_years)]).dropna()
+    return Fit(
+        unit=unit,
+        weights=weights,
+        comparison=comparison,
+        pre_rmspe=float(np.sqrt((pre**2).mean())),
+        post_rmspe=float(np.sqrt((gaps**2).mean())) if len(gaps) else math.nan,
+        post_gaps=gaps,
+    )
+
+
+@dataclass(frozen=True)
+class Placebos:
+    """Where the treated place's post/pre RMSPE ratio ranks among its donors' own placebo ratios."""
+
+    rank: int  # 1 = the treated place's ratio is the largest; ties count against it
+    count: int  # placebos run (one per donor)
+
+    @property
+    def p_value(self) -> float:
+        """Share of places (treated + placebos) with a ratio at least the treated place's."""
+        return self.rank / (self.count + 1)
+
+
+def placebos(
+    panel: pd.DataFrame,
+    treated: Fit,
+    donors: Sequence[str],
+    match_years: Sequence[int],
+    post_years: Sequence[int],
+) -> Placebos:
+    """Fit every donor as if it had been treated (the other donors its pool) and rank the ratios."""
+    donors = list(donors)
+    ratios = [
+        fit(panel, donor, [d for d in donors if d != donor], match_years, post_years).ratio
+        for donor in donors
+    ]
+    at_least = sum(1 for r in ratios if not math.isnan(r) and r >= treated.ratio)
+    return Placebos(rank=1 + at_least, count=len(ratios))
+
+
+def verdict(
+    treated: Fit | None, n_donors: int, n_match_years: int, placebo: Placebos | None, pre_level: float
+) -> str:
+    """The verdict, the first rule that applies (the order of ``schema.OUTCOME_VERDICTS``)."""
+    if treated is None or n_donors < MIN_DONORS:
+        return TOO_FEW_DONORS
+    if len(treated.post_gaps) < MIN_POST_YEARS:
+        return TOO_FEW_POST
+    if n_match_years < MIN_MATCH_YEARS or treated.pre_rmspe > POOR_FIT_SHARE * pre_level:
+        return POOR_FIT
+    if placebo is None:
+        raise ValueError("placebo ranks are needed for a verdict past the no-claim rules")
+    if placebo.p_value <= CLAIM_LEVEL:
+        return BELOW if treated.mean_post_gap < 0 else ABOVE
+    return NO_DIFFERENCE
+
+
+def needs_placebos(treated: Fit | None, n_donors: int, n_match_years: int, pre_level: float) -> bool:
+    """Placebos are run only where the verdict depends on them (they are most of the build's time)."""
+    if treated is None or n_donors < MIN_DONORS or len(treated.post_gaps) < MIN_POST_YEARS:
+        return False
+    return n_match_years >= MIN_MATCH_YEARS and treated.pre_rmspe <= POOR_FIT_SHARE * pre_level

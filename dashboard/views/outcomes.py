@@ -1,0 +1,145 @@
+"""The outcomes view (issue 14): each shown PSP site against places like it that were not chosen.
+
+Reads ``dataset.outcomes`` (geodata/outcomes.csv, computed at build time: nothing is estimated per request).
+A site in two cohorts is shown for the cohort viewed, else for its first PSP cohort. The comparison is for
+violent crime only; another offence in the view is said, not silently swapped.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.data.dataset import Dataset
+from dashboard.data.state import ViewState
+from dashboard.figures import outcomes as outcomes_fig
+from dashboard.figures.common import figure_from_spec
+from dashboard.schema import OUTCOME_COLUMNS
+from dashboard.views.tables import TableData
+
+OFFENCE = "violent_crime"  # the only offence outcomes.csv is built for (pipeline/outcomes.py)
+CLAIMS = ("below comparison", "above comparison")
+
+
+def outcome_rows(dataset: Dataset, state: ViewState) -> pd.DataFrame:
+    """The outcomes rows of the view's cities, one cohort per city, in the view's city order."""
+    table = dataset.outcomes
+    if table is None or not state.cities:
+        return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
+    chosen = []
+    for geoid in state.cities:
+        own = table[table["geoid"] == geoid]
+        if own.empty:
+            continue
+        cohort = state.cohort if state.cohort in set(own["cohort"]) else sorted(set(own["cohort"]))[0]
+        chosen.append(own[own["cohort"] == cohort].sort_values("year"))
+    if not chosen:
+        return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
+    return pd.concat(chosen, ignore_index=True)
+
+
+def _missing(dataset: Dataset, state: ViewState, rows: pd.DataFrame) -> list[str]:
+    shown = set(rows["geoid"])
+    return [dataset.label(g) for g in state.cities if g not in shown]
+
+
+def _note(dataset: Dataset, state: ViewState, rows: pd.DataFrame) -> str:
+    parts = []
+    if state.offence != OFFENCE:
+        parts.append(
+            f"Shown for violent crime only (the view's offence is {dataset.offence_label(state.offence)})."
+        )
+    missing = _missing(dataset, state, rows)
+    if missing:
+        listed = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        parts.append(f"No comparison for {listed} (a county or unconfirmed site, or in no PSP cohort).")
+    return " ".join(parts)
+
+
+def _title(dataset: Dataset, state: ViewState, rows: pd.DataFrame) -> str:
+    n = rows["geoid"].nunique()
+    return f"Violent crime after joining: {n} site{'s' if n != 1 else ''} vs. places not chosen"
+
+
+def outcomes_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
+    rows = outcome_rows(dataset, state)
+    if dataset.outcomes is None:
+        message = "This data folder has no outcomes.csv: rebuild the data to compare sites."
+    else:
+        message = "No PSP site in this view: choose a PSP cohort to compare its sites with places not chosen."
+    spec = outcomes_fig.outcomes_spec(
+        rows,
+        title=_title(dataset, state, rows),
+        version=dataset.version,
+        note=_note(dataset, state, rows),
+        empty_message=message,
+    )
+    return figure_from_spec(spec)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def outcomes_summary(dataset: Dataset, state: ViewState) -> str:
+    """A sentence a reader who knows nothing of synthetic control can follow."""
+    rows = outcome_rows(dataset, state)
+    if rows.empty:
+        return "No PSP site in this view has a comparison with places that were not chosen."
+    verdicts = rows.drop_duplicates("geoid")["verdict"].value_counts()
+    n = int(verdicts.sum())
+    parts = []
+    below, above = int(verdicts.get("below comparison", 0)), int(verdicts.get("above comparison", 0))
+    same = int(verdicts.get("no clear difference", 0))
+    if below:
+        parts.append(f"{_count(below, 'is', 'are')} clearly below the comparison")
+    if above:
+        parts.append(f"{_count(above, 'is', 'are')} clearly above it")
+    if same:
+        parts.append(f"{_count(same, 'shows', 'show')} no clear difference")
+    poor = int(verdicts.get("no claim: poor pre-period fit", 0))
+    if poor:
+        parts.append(
+            f"{poor} cannot be judged because no mix of other places followed "
+            f"{'it' if poor == 1 else 'them'} before joining"
+        )
+    few = int(verdicts.get("no claim: too few years after joining", 0))
+    if few:
+        parts.append(f"{few} joined too recently (fewer than 3 years of figures since)")
+    donors = int(verdicts.get("no claim: too few comparison places", 0))
+    if donors:
+        parts.append(f"{donors} had too few comparable places")
+    words = "; ".join(parts)
+    none = "" if below or above else " None is clearly above or below its comparison."
+    return (
+        f"Violent crime in {_count(n, 'site', 'sites')} after joining, each against a mix of places of "
+        f"100,000+ people that were in no program and had similar rates before: {words}.{none} "
+        "A difference beside similar places is not proof that the partnership caused it."
+    )
+
+
+def _cell(value: object) -> str:
+    return "" if pd.isna(value) else f"{float(value):,.1f}"
+
+
+def outcomes_table(dataset: Dataset, state: ViewState) -> TableData:
+    rows = outcome_rows(dataset, state)
+    body = []
+    for row in rows.itertuples():
+        since = int(row.years_since_joining)
+        body.append(
+            (
+                f"{row.site} {int(row.year)} ({since:+d})"
+                if since
+                else f"{row.site} {int(row.year)} (joined)",
+                _cell(row.value) or "not reported",
+                _cell(row.comparison_value) or "no comparison",
+                _cell(row.gap),
+                row.verdict,
+            )
+        )
+    return TableData(
+        caption="Violent crime per 100,000: each site against its comparison (places in no program)",
+        headers=("Site, year (years since joining)", "Site rate", "Comparison rate", "Gap", "Verdict"),
+        rows=tuple(body),
+    )
