@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.data.caution import caution_phrase, small_count
 from dashboard.data.dataset import Dataset
 from dashboard.data.queries import ranked_cities
 from dashboard.data.state import ViewState
 from dashboard.figures import ranking as ranking_fig
 from dashboard.figures import trends as trends_fig
-from dashboard.views.tables import TableData
+from dashboard.views.tables import CAUTION_HEADER, TableData, caution_cell
 
 
 def no_data_message(offence_label: str, year: int) -> str:
@@ -32,7 +33,26 @@ def ranking_summary(ranked: pd.DataFrame, threshold: float, year: int, offence_l
 
 
 def _ranked(dataset: Dataset, state: ViewState) -> pd.DataFrame:
-    return ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)
+    ranked = ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)
+    return leave_out_small(ranked)[0] if state.small == "exclude" else ranked
+
+
+def leave_out_small(ranked: pd.DataFrame, below: int | None = None) -> tuple[pd.DataFrame, int]:
+    """The ranking without values resting on few offences (``data/caution.py``), re-ranked, and how many
+    were left out. Ranks stay 1..n so the chart has no holes."""
+    small = small_count(ranked["count"], below).fillna(False).to_numpy(dtype=bool)
+    kept = ranked[~small].reset_index(drop=True)
+    kept = kept.assign(rank=kept.index + 1)
+    return kept, int(small.sum())
+
+
+def left_out_count(dataset: Dataset, state: ViewState) -> int:
+    """How many places the ranking leaves out for few offences (0 when it shows them all)."""
+    if state.small != "exclude":
+        return 0
+    return leave_out_small(ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold))[
+        1
+    ]
 
 
 def ranking_figure(dataset: Dataset, state: ViewState) -> go.Figure:
@@ -41,9 +61,36 @@ def ranking_figure(dataset: Dataset, state: ViewState) -> go.Figure:
     ranked = _ranked(dataset, state)
     if ranked.empty:
         return trends_fig.empty_figure(no_data_message(label, state.year), dataset.version)
-    return ranking_fig.build_ranking_figure(
+    fig = ranking_fig.build_ranking_figure(
         ranked, year=state.year, threshold=state.threshold, offence_label=label, version=dataset.version
     )
+    return hatch_small_counts(fig, ranked, caution_phrase(label))
+
+
+def hatch_small_counts(fig: go.Figure, ranked: pd.DataFrame, note: str) -> go.Figure:
+    """Hatch the bars whose value rests on few offences (issue 18) and say so in the legend: one bar
+    trace per cohort, its bars in ranking order (``figures/ranking.py``)."""
+    small = small_count(ranked["count"]).fillna(False).to_numpy(dtype=bool)
+    if not small.any():
+        return fig
+    highlight = ranked["highlight"].to_numpy()
+    for trace in fig.data:
+        if trace.type != "bar":
+            continue
+        cohort = "other" if trace.name == "Other cities" else trace.name
+        rows = small[highlight == cohort]
+        trace.marker.pattern = {"shape": ["/" if flag else "" for flag in rows.tolist()], "solidity": 0.45}
+    fig.add_trace(
+        go.Bar(
+            x=[None],
+            y=[None],
+            name=f"Hatched: {note}",
+            marker={"color": "#bdbdbd", "pattern": {"shape": "/", "solidity": 0.45}},
+            showlegend=True,
+            hoverinfo="skip",
+        )
+    )
+    return fig
 
 
 def ranking_summary_text(dataset: Dataset, state: ViewState) -> str:
@@ -52,7 +99,15 @@ def ranking_summary_text(dataset: Dataset, state: ViewState) -> str:
     ranked = _ranked(dataset, state)
     if ranked.empty:
         return no_data_message(label, state.year)
-    return ranking_summary(ranked, state.threshold, state.year, label)
+    text = ranking_summary(ranked, state.threshold, state.year, label)
+    left_out = left_out_count(dataset, state)
+    return text + (f" {left_out_phrase(left_out, label).capitalize()}." if left_out else "")
+
+
+def left_out_phrase(n: int, offence_label: str) -> str:
+    """ "14 places with fewer than 10 murder offences in the year left out" (ranking summary, headline)."""
+    verb = "was" if n == 1 else "were"
+    return f"{n} {'place' if n == 1 else 'places'} with {caution_phrase(offence_label)} {verb} left out"
 
 
 def sustained_table(dataset: Dataset, state: ViewState) -> TableData | None:
@@ -83,7 +138,14 @@ def ranking_table(dataset: Dataset, state: ViewState) -> TableData:
     label = dataset.offence_label(state.offence)
     return TableData(
         caption=f"{label}, {state.year}: cities ranked by ratio to the national rate",
-        headers=("City", "Rank", "Ratio", "Highlighted cohort", f"Years in a row ≥ {state.threshold:g}×"),
+        headers=(
+            "City",
+            "Rank",
+            "Ratio",
+            "Highlighted cohort",
+            f"Years in a row ≥ {state.threshold:g}×",
+            CAUTION_HEADER,
+        ),
         rows=tuple(
             (
                 r.label,
@@ -91,6 +153,7 @@ def ranking_table(dataset: Dataset, state: ViewState) -> TableData:
                 f"{r.ratio:.2f}×",
                 "" if r.highlight == "other" else r.highlight,
                 str(r.streak),
+                caution_cell(r.count),
             )
             for r in _ranked(dataset, state).itertuples()
         ),

@@ -97,7 +97,7 @@ def test_changing_the_year_recolours_the_map_without_resending_geometry(page, se
     assert before[2]["locations"] == after[2]["locations"], "cities stay put; only values change"
     memphis = next(c for c in dataset_cities_with_label(after, "Memphis, TN"))
     x, y = map_pixel(page, memphis[0], memphis[1])
-    page.mouse.move(x, y)
+    page.mouse.move(x + 4, y)  # east of its centre: West Memphis's marker lies just west
     page.wait_for_selector("#map .hoverlayer .hovertext")
     hover = page.text_content("#map .hoverlayer") or ""
     assert "Memphis, TN" in hover and "per 100,000" in hover and "Times the US rate" in hover
@@ -169,7 +169,7 @@ def test_a_part_year_is_a_gap_and_says_so_in_hover_panel_and_table(page, server_
     y_by_year = dict(zip(line["x"], line["y"], strict=True))
     assert y_by_year[2005] is None and y_by_year[2004] > 0 and y_by_year[2006] > 0
     assert "Part year, not drawn: 2005" in trend_panel_titles(page)
-    page.click("#trends-table-toggle")
+    page.locator("#trends-table-toggle label", has_text="Table").click()  # the Chart | Table switch
     page.wait_for_function(
         "() => (document.querySelector('#trends-table') || {}).innerText?.includes('part year: 6 of 12')"
     )
