@@ -56,14 +56,15 @@ def outcomes_spec(
     if rows.empty:
         return empty_spec(empty_message or "No PSP site in this view has an outcomes comparison.", version)
     t = theme()
-    sites = list(dict.fromkeys(rows["geoid"]))
+    panels = dict(list(rows.groupby("geoid", sort=False)))  # in the order given
+    sites = list(panels)
     n_rows, cols = grid_shape(len(sites))
     if cols > MAX_COLUMNS:
         cols = MAX_COLUMNS
         n_rows = math.ceil(len(sites) / cols)
     plot_height = n_rows * PANEL_HEIGHT + (n_rows - 1) * VERTICAL_SPACING_PX
     vertical = VERTICAL_SPACING_PX / plot_height if n_rows > 1 else 0.0
-    firsts = [rows[rows["geoid"] == g].iloc[0] for g in sites]
+    firsts = [panels[g].iloc[0] for g in sites]
     titles = []
     for first in firsts:
         colour = VERDICT_COLOURS.get(first["verdict"], "#777777")
@@ -75,7 +76,7 @@ def outcomes_spec(
     x_range = [int(x_all.min()) - 0.5, int(x_all.max()) + 0.5]
     y_max = float(pd.concat([rows["value"], rows["comparison_value"]]).max(skipna=True) or 1.0) * 1.08
     for index, geoid in enumerate(sites, start=1):
-        site = rows[rows["geoid"] == geoid].sort_values("year")
+        site = panels[geoid].sort_values("year")
         x = site["years_since_joining"].astype(int).tolist()
         axes = {"xaxis": "x" if index == 1 else f"x{index}", "yaxis": "y" if index == 1 else f"y{index}"}
         hover = "%{customdata}: %{y:,.1f} per 100,000<extra>%{fullData.name}</extra>"

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from dashboard.pipeline import synth
 from dashboard.schema import OUTCOME_COLUMNS
@@ -165,7 +164,7 @@ def outcome_rows(city_years: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFra
     """Every PSP site's rows (``schema.OUTCOME_COLUMNS``), sorted by cohort, site, GEOID and year."""
     rate, population = rate_panel(city_years)
     excluded = set(programs["geoid"].astype(str))  # any program, any cohort: never a comparison place
-    with threadpool_limits(limits=1):
+    with synth.one_blas_thread():
         frames = [site_rows(rate, population, excluded, site) for site in psp_sites(programs)]
     if not frames:
         return pd.DataFrame(columns=list(OUTCOME_COLUMNS))

@@ -7,6 +7,8 @@ violent crime only; another offence in the view is said, not silently swapped.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -21,18 +23,27 @@ OFFENCE = "violent_crime"  # the only offence outcomes.csv is built for (pipelin
 CLAIMS = ("below comparison", "above comparison")
 
 
+@lru_cache(maxsize=4)  # per loaded dataset (identity-hashed): 40 boolean filters cost ~150 ms a callback
+def _by_site(dataset: Dataset) -> dict[str, dict[str, pd.DataFrame]]:
+    """geoid -> cohort -> that membership's rows, sorted by year."""
+    found: dict[str, dict[str, pd.DataFrame]] = {}
+    if dataset.outcomes is not None:
+        for (geoid, cohort), rows in dataset.outcomes.groupby(["geoid", "cohort"], sort=True):
+            found.setdefault(str(geoid), {})[str(cohort)] = rows.sort_values("year")
+    return found
+
+
 def outcome_rows(dataset: Dataset, state: ViewState) -> pd.DataFrame:
     """The outcomes rows of the view's cities, one cohort per city, in the view's city order."""
-    table = dataset.outcomes
-    if table is None or not state.cities:
+    if dataset.outcomes is None or not state.cities:
         return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
+    by_site = _by_site(dataset)
     chosen = []
     for geoid in state.cities:
-        own = table[table["geoid"] == geoid]
-        if own.empty:
+        own = by_site.get(geoid)
+        if not own:
             continue
-        cohort = state.cohort if state.cohort in set(own["cohort"]) else sorted(set(own["cohort"]))[0]
-        chosen.append(own[own["cohort"] == cohort].sort_values("year"))
+        chosen.append(own[state.cohort] if state.cohort in own else own[min(own)])
     if not chosen:
         return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
     return pd.concat(chosen, ignore_index=True)
