@@ -2,7 +2,10 @@
 
 Parameters: cities (comma-separated 7-digit GEOIDs, 5-digit for a county site), cohort, offence, measure
 (rate|ratio|count), year, from, to, threshold, align (calendar|joined; written only when joined, so
-every older link reads and writes as before). Unknown or invalid values never crash:
+every older link reads and writes as before); issue 18 adds tables (panels shown as a table: map,trends,
+ranking), small (show|exclude: the ranking leaves out values resting on few offences), base (a year: the
+trends show the change since it, in %), scale (linear|log) and smooth (1|3: a 3-year rolling average),
+each written only when not the default. Unknown or invalid values never crash:
 they are dropped and a notice says what was ignored.
 """
 
@@ -31,6 +34,10 @@ DEFAULT_COHORT = "psp-2017"
 THRESHOLD_RANGE = (1.0, 10.0)
 MAX_CITIES = 40
 DEFAULT_FROM = 1985
+PANELS = ("map", "trends", "ranking", "outcomes")  # what ``tables=`` may name (the registry's charts)
+SMALL_CHOICES = ("show", "exclude")
+SCALES = ("linear", "log")
+SMOOTHS = ("1", "3")
 
 
 def _cohort_label(rows: pd.DataFrame) -> str:
@@ -91,6 +98,11 @@ class ViewState:
     year_to: int = 2019
     threshold: float = DEFAULT_THRESHOLD
     align: str = "calendar"  # trends x axis: calendar years, or years since each site joined (issue 12)
+    tables: tuple[str, ...] = ()  # panels switched to their table (issue 18)
+    small: str = "show"  # "exclude": the ranking leaves out values resting on few offences (issue 18)
+    base: int | None = None  # trends: change since this year, in % (issue 18)
+    scale: str = "linear"  # trends y axis (issue 18)
+    smooth: int = 1  # trends: 3 = a 3-year rolling average (issue 18)
     notices: tuple[str, ...] = field(default=(), compare=False)
     cities_cut: bool = field(default=False, compare=False)  # the link named more than MAX_CITIES cities
 
@@ -107,6 +119,14 @@ class ViewState:
         }
         if self.align != "calendar":
             params["align"] = self.align
+        extra = {
+            "tables": ",".join(t for t in PANELS if t in self.tables),
+            "small": "" if self.small == "show" else self.small,
+            "base": "" if self.base is None else str(self.base),
+            "scale": "" if self.scale == "linear" else self.scale,
+            "smooth": "" if self.smooth == 1 else str(self.smooth),
+        }
+        params.update({k: v for k, v in extra.items() if v})
         return "?" + urlencode(params, safe=",")
 
 
@@ -128,6 +148,22 @@ def _choice(key: str, raw: str, options, current: str, hint: str, notices: list[
     return chosen
 
 
+def _panels(raw: str, notices: list[str]) -> tuple[str, ...]:
+    """``tables=trends,Ranking`` -> ("trends", "ranking"); unknown names are dropped with a notice."""
+    chosen, unknown = [], []
+    for token in raw.split(","):
+        name = token.strip().lower()
+        if name in PANELS and name not in chosen:
+            chosen.append(name)
+        elif token.strip():
+            unknown.append(token.strip())
+    if unknown:
+        notices.append(
+            f"Unknown panel(s) in tables ignored: {_clip(', '.join(unknown))} (use {', '.join(PANELS)})."
+        )
+    return tuple(t for t in PANELS if t in chosen)
+
+
 def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewState:
     """A ViewState from a query string; invalid parts are dropped with a notice."""
     params = parse_qs(query.lstrip("?"), keep_blank_values=False) if isinstance(query, str) else dict(query)
@@ -141,6 +177,8 @@ def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewS
         ("offence", OFFENCES, ""),
         ("measure", MEASURES, " (use rate, ratio or count)"),
         ("align", ALIGNS, " (use calendar or joined)"),
+        ("small", SMALL_CHOICES, " (use show or exclude)"),
+        ("scale", SCALES, " (use linear or log)"),
     )
     for key, options, hint in choices:
         if key in first:
@@ -155,6 +193,17 @@ def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewS
                 notices.append(
                     f"Year “{_clip(raw)}” for {key} ignored (data cover {min(years)}–{max(years)})."
                 )
+    if "smooth" in first:
+        value = _choice("smooth", first["smooth"], SMOOTHS, str(state.smooth), " (use 1 or 3)", notices)
+        state = replace(state, smooth=int(value))
+    if "base" in first:
+        raw = first["base"].strip()
+        if raw.isascii() and raw.isdigit() and min(years) <= int(raw) <= max(years):
+            state = replace(state, base=int(raw))
+        else:
+            notices.append(f"Base year “{_clip(raw)}” ignored (data cover {min(years)}–{max(years)}).")
+    if "tables" in first:
+        state = replace(state, tables=_panels(first["tables"], notices))
     if state.year_from > state.year_to:
         notices.append("“from” was after “to”; the two were swapped.")
         state = replace(state, year_from=state.year_to, year_to=state.year_from)

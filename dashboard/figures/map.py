@@ -5,7 +5,8 @@ interaction. Every trace keeps a *fixed* list of cities (context cities, program
 year, offence or measure change only has to replace the colour values and five hover numbers per
 city (:func:`map_values`): names, positions and sizes never travel again. That keeps the
 recolour response at a few KB (gzip) instead of the ~250 KB a rebuilt figure costs.
-Offline by construction: ``white-bg`` style, no tiles, no glyphs (no text layers).
+Offline by construction: ``white-bg`` style, no tiles, no glyphs (no text layers): place names are
+HTML laid over the map by ``assets/atlas.js`` from an invisible trace (:func:`label_values`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ RATIO_LOG2_RANGE = 2.0  # colour scale spans 1/4x .. 4x the national rate
     TRACE_PROGRAM_RINGS,
     TRACE_PROGRAM_MARKERS,
     TRACE_SELECTED,
-) = range(7)
+    TRACE_LABELS,  # issue 18: names of the program sites (drawn as HTML by assets/atlas.js)
+    TRACE_SELECTED_LABELS,  # issue 18: names of the selected places (patched with the selection)
+) = range(9)
+LABEL_TRACE_NAMES = ("Program labels", "Selected labels")
 PROGRAM_MARKER_SIZE = 11
 PROGRAM_RING_SIZE = 16  # a dark disc under each program marker: its outline at every zoom
 GROUPS = {
@@ -107,6 +111,27 @@ def coloraxis_for(snapshot: pd.DataFrame, measure: str, scale_values: pd.Series 
             "ticktext": labels,
         },
     }
+
+
+PAGE_COLORBAR = {  # the page's legend lies across the top right: the map keeps the whole width (issue 18)
+    "orientation": "h",
+    "x": 1,
+    "xanchor": "right",
+    "y": 1,
+    "yanchor": "bottom",
+    "ypad": 4,
+    "lenmode": "pixels",
+    "len": 340,
+    "thickness": 12,
+}
+
+
+def page_coloraxis(coloraxis: dict) -> dict:
+    """A colour axis with the page's horizontal legend (exports and embeds keep the vertical one)."""
+    colorbar = {**coloraxis["colorbar"], **PAGE_COLORBAR}
+    title = colorbar["title"]
+    colorbar["title"] = {**title, "text": title["text"].replace("<br>", " "), "side": "top"}
+    return {**coloraxis, "colorbar": colorbar}
 
 
 def nice_ceiling(value: float) -> float:
@@ -216,6 +241,29 @@ def selected_values(selected: list[str] | None) -> dict:
     return {"locations": locations, "z": [1] * len(locations)}
 
 
+def label_values(cities: pd.DataFrame, geoids: list[str] | None) -> dict:
+    """Positions and names of the places the map names, largest first (``assets/atlas.js`` places them in
+    this order, selected places before program sites, and drops a name that would overlap another).
+
+    ``cities`` needs geoid (index), name, lon, lat and population (where missing, order is kept).
+    """
+    chosen = [g for g in dict.fromkeys(geoids or []) if g in cities.index]
+    size = cities["population"].astype("Float64").fillna(0) if "population" in cities else cities["lon"] * 0
+    frame = cities.loc[sorted(chosen, key=lambda g: -size[g])]
+    return {
+        "lon": [round(float(v), 4) for v in frame["lon"]],
+        "lat": [round(float(v), 4) for v in frame["lat"]],
+        "text": frame["name"].astype(str).tolist(),
+    }
+
+
+def labels_trace(labels: dict, name: str) -> go.Scattermap:
+    """Invisible: it only carries the names and positions the page's label layer draws."""
+    return go.Scattermap(
+        **labels, mode="markers", name=name, visible=False, hoverinfo="skip", showlegend=False
+    )
+
+
 def no_data_style(t: dict) -> dict:
     """The grey "No data" polygons' trace style: shared by the web map and the static export map."""
     return {
@@ -262,9 +310,10 @@ def build_map_figure(
     year: int,
     version: str,
     selected: list[str] | None = None,
-    height: int = 560,
+    height: int | None = 560,
     scale_values: pd.Series | None = None,
     caveats: dict[str, str] | None = None,
+    cities: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Full map figure (built once per page load; later interactions patch it). ``caveats`` (geoid -> a
     few words) follow a city's name in its hover, e.g. when its figures cover another area than drawn."""
@@ -348,6 +397,10 @@ def build_map_figure(
             showlegend=False,
         )
     )
+    places = snapshot.set_index("geoid", drop=False) if cities is None else cities
+    program_sites = places.index[places["is_program"].astype(bool)].tolist()
+    for geoids, name in zip((program_sites, selected), LABEL_TRACE_NAMES, strict=True):
+        traces.append(labels_trace(label_values(places, geoids), name))
     fig = go.Figure(traces)
     fig.update_layout(
         coloraxis=values["coloraxis"],

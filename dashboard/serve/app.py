@@ -58,7 +58,9 @@ def create_app(
     def serve_layout():
         """Called per page load: controls and the first map come from the query string."""
         state = parse_query(page_query(), dataset)
-        figure = map_figure(dataset, state.year, state.offence, state.measure, list(state.cities))
+        figure = map_figure(
+            dataset, state.year, state.offence, state.measure, list(state.cities), height=None
+        )
         return layout.page(dataset, state, figure)
 
     app.layout = serve_layout

@@ -37,7 +37,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from dashboard.data.dataset import Dataset
 from dashboard.data.joined import ALIGNS
 from dashboard.data.measures import MEASURES
-from dashboard.data.state import MAX_CITIES, THRESHOLD_RANGE, cohort_options
+from dashboard.data.state import MAX_CITIES, SCALES, THRESHOLD_RANGE, cohort_options
 from dashboard.publish.embed import frame_headers
 from dashboard.schema import OFFENCES
 from dashboard.web import ids
@@ -50,6 +50,7 @@ CATCHALL_ENDPOINT = "/<path:path>"  # Dash's catch-all route (any path answered 
 MAX_CALLBACK_BODY = 256 * 1024  # bytes: real callback requests are a few KB
 MAX_URL_CHARS = 8 * 1024  # characters of dcc.Location search/href a callback accepts
 MAX_CITY_CODE = 16  # characters of one entry of the cities dropdown (GEOIDs have 7)
+VIEWS = ("chart", "table")  # a panel's Chart | Table switch (issue 18)
 REFERRER_POLICY = "same-origin"  # full URL same-origin only: server.page_query reads the Referer
 
 # The dashboard page's Content-Security-Policy: directive, sources, why they are needed.
@@ -185,10 +186,14 @@ def value_rules(dataset: Dataset) -> dict[tuple[str, str], Rule]:
         ),
         (ids.MAP, "clickData"): Rule(_or_null(_mapping()), "click data (an object) or null"),
         (ids.ALIGN, "value"): Rule(_choice(ALIGNS), "calendar or joined"),
+        # issue 18
         **{
-            (ids.table_toggle(chart), "n_clicks"): Rule(_or_null(_count()), "a click count or null")
-            for chart in ids.CHARTS
+            (ids.table_toggle(chart), "value"): Rule(_choice(VIEWS), "chart or table") for chart in ids.CHARTS
         },
+        (ids.TREND_BASE, "value"): Rule(_or_null(_whole(years)), f"a year from {span} or null"),
+        (ids.TREND_SCALE, "value"): Rule(_choice(SCALES), "linear or log"),
+        (ids.TREND_SMOOTH, "value"): Rule(_whole((1, 3)), "1 or 3"),
+        (ids.SMALL, "value"): Rule(_or_null(_list_of(_choice(("exclude",)), most=1)), '[] or ["exclude"]'),
     }
 
 

@@ -26,9 +26,11 @@ def map_figure(
     *,
     geojson: str | dict | None = None,
     states_geojson: str | dict | None = None,
+    height: int | None = 560,
 ) -> go.Figure:
-    """The full map; geometry is referenced by its versioned URL unless given (exports embed it)."""
-    return map_fig.build_map_figure(
+    """The full map; geometry is referenced by its versioned URL unless given (exports embed it).
+    ``height=None`` is the page's hero map (issue 18): it fills its box, its legend lies across the top."""
+    fig = map_fig.build_map_figure(
         snapshot(dataset, year, offence),
         geojson=data_url(dataset, "cities.geojson") if geojson is None else geojson,
         states_geojson=data_url(dataset, "states.geojson") if states_geojson is None else states_geojson,
@@ -39,7 +41,12 @@ def map_figure(
         selected=selected,
         scale_values=colour_scale_values(dataset, offence, measure),
         caveats=jurisdiction_caveats(dataset),
+        cities=dataset.cities,
+        height=height,
     )
+    if height is None:
+        fig.update_layout(coloraxis=map_fig.page_coloraxis(fig.layout.coloraxis.to_plotly_json()))
+    return fig
 
 
 def jurisdiction_caveats(dataset: Dataset) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.data.caution import caution_phrase, small_count
 from dashboard.data.dataset import Dataset
 from dashboard.data.queries import ranked_cities
 from dashboard.data.state import ViewState
@@ -32,7 +33,26 @@ def ranking_summary(ranked: pd.DataFrame, threshold: float, year: int, offence_l
 
 
 def _ranked(dataset: Dataset, state: ViewState) -> pd.DataFrame:
-    return ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)
+    ranked = ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)
+    return leave_out_small(ranked)[0] if state.small == "exclude" else ranked
+
+
+def leave_out_small(ranked: pd.DataFrame, below: int | None = None) -> tuple[pd.DataFrame, int]:
+    """The ranking without values resting on few offences (``data/caution.py``), re-ranked, and how many
+    were left out. Ranks stay 1..n so the chart has no holes."""
+    small = small_count(ranked["count"], below).fillna(False).to_numpy(dtype=bool)
+    kept = ranked[~small].reset_index(drop=True)
+    kept = kept.assign(rank=kept.index + 1)
+    return kept, int(small.sum())
+
+
+def left_out_count(dataset: Dataset, state: ViewState) -> int:
+    """How many places the ranking leaves out for few offences (0 when it shows them all)."""
+    if state.small != "exclude":
+        return 0
+    return leave_out_small(ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold))[
+        1
+    ]
 
 
 def ranking_figure(dataset: Dataset, state: ViewState) -> go.Figure:
@@ -52,7 +72,15 @@ def ranking_summary_text(dataset: Dataset, state: ViewState) -> str:
     ranked = _ranked(dataset, state)
     if ranked.empty:
         return no_data_message(label, state.year)
-    return ranking_summary(ranked, state.threshold, state.year, label)
+    text = ranking_summary(ranked, state.threshold, state.year, label)
+    left_out = left_out_count(dataset, state)
+    return text + (f" {left_out_phrase(left_out, label).capitalize()}." if left_out else "")
+
+
+def left_out_phrase(n: int, offence_label: str) -> str:
+    """ "14 places with fewer than 10 murder offences in the year left out" (ranking summary, headline)."""
+    verb = "was" if n == 1 else "were"
+    return f"{n} {'place' if n == 1 else 'places'} with {caution_phrase(offence_label)} {verb} left out"
 
 
 def sustained_table(dataset: Dataset, state: ViewState) -> TableData | None:

@@ -11,8 +11,17 @@ from dash import ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_
 from dashboard.data.dataset import Dataset
 from dashboard.data.state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
 from dashboard.figures.common import title_layout
-from dashboard.figures.map import GROUPS, TRACE_NO_DATA, TRACE_SELECTED, selected_values
+from dashboard.figures.map import (
+    GROUPS,
+    TRACE_NO_DATA,
+    TRACE_SELECTED,
+    TRACE_SELECTED_LABELS,
+    label_values,
+    page_coloraxis,
+    selected_values,
+)
 from dashboard.publish.embed import embed_snippet
+from dashboard.views.headline import headline
 from dashboard.views.map import map_snapshot
 from dashboard.views.outcomes import outcomes_summary, outcomes_view_figure
 from dashboard.views.ranking import ranking_figure
@@ -29,13 +38,31 @@ CONTROL_PROPS = (
     (ids.YEAR_RANGE, "value"),
     (ids.THRESHOLD, "value"),
     (ids.ALIGN, "value"),  # issue 12
+    (ids.TREND_BASE, "value"),  # issue 18 from here
+    (ids.TREND_SCALE, "value"),
+    (ids.TREND_SMOOTH, "value"),
+    (ids.SMALL, "value"),
+    *[(ids.table_toggle(chart), "value") for chart in CHARTS],
 )
 
 
 def state_from_controls(
-    cohort, cities, offence, measure, year, year_range, threshold, align="calendar"
+    cohort,
+    cities,
+    offence,
+    measure,
+    year,
+    year_range,
+    threshold,
+    align="calendar",
+    base=None,
+    scale="linear",
+    smooth=1,
+    small=None,
+    *views,
 ) -> ViewState:
-    """The one view state of an interaction, built from the controls' values (never from the URL)."""
+    """The one view state of an interaction, built from the controls' values (never from the URL);
+    ``views`` are the panels' Chart | Table values in ``CHARTS`` order."""
     return ViewState(
         cohort=cohort,
         cities=tuple(cities or ()),
@@ -46,6 +73,11 @@ def state_from_controls(
         year_to=int(year_range[1]),
         threshold=float(threshold),
         align=align or "calendar",
+        base=None if base is None else int(base),
+        scale=scale or "linear",
+        smooth=int(smooth or 1),
+        small="exclude" if small and "exclude" in small else "show",
+        tables=tuple(c for c, v in zip(CHARTS, views, strict=False) if v == "table"),
     )
 
 
@@ -63,18 +95,20 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         *[Input(c, p) for c, p in CONTROL_PROPS],
         Input(ids.MAP, "clickData"),
     )
-    def sync_state(search, cohort, cities, offence, measure, year, year_range, threshold, align, click):
+    def sync_state(search, *rest):
         """The address bar and the controls mirror each other.
 
         Opening or navigating (back/forward) to a URL sets the controls; changing a control,
         choosing a cohort or clicking a city writes the URL.
         """
+        *values, click = rest
+        cohort, cities = values[0], values[1]
         unchanged = [no_update] * (len(CONTROL_PROPS) + 2)
         trigger = ctx.triggered_id
         if trigger in (None, ids.URL):
             state = parse_query(search or "", dataset)
             return no_update, *control_values(state), *fragments.notice(state.notices)
-        state = state_from_controls(cohort, cities, offence, measure, year, year_range, threshold, align)
+        state = state_from_controls(*values)
         if trigger == ids.COHORT:
             members = [] if cohort == ALL_CITIES else cohort_members(dataset, cohort)[:MAX_CITIES]
             state = replace(state, cities=tuple(members))
@@ -108,10 +142,13 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
     )
     def outline_selection(cities: list[str] | None):
         """Adding or removing a city only moves the blue outlines."""
-        chosen = selected_values([g for g in cities or [] if g in dataset.cities.index])
+        known = [g for g in cities or [] if g in dataset.cities.index]
+        chosen = selected_values(known)
         patch = Patch()
         patch["data"][TRACE_SELECTED]["locations"] = chosen["locations"]
         patch["data"][TRACE_SELECTED]["z"] = chosen["z"]
+        for key, value in label_values(dataset.cities, known).items():  # the names follow the selection
+            patch["data"][TRACE_SELECTED_LABELS][key] = value
         return patch
 
     @app.callback(
@@ -142,14 +179,27 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
     @app.callback(
         Output(ids.RANKING, "figure"),
         Output(ids.RANKING_SUMMARY, "children"),
+        Output(ids.HEADLINE, "children"),
         Input(ids.COHORT, "value"),
         Input(ids.OFFENCE, "value"),
         Input(ids.YEAR, "value"),
         Input(ids.THRESHOLD, "value"),
+        Input(ids.SMALL, "value"),
     )
-    def update_ranking(cohort: str, offence: str, year: int, threshold: float):
-        state = ViewState(cohort=cohort, offence=offence, year=int(year), threshold=float(threshold))
-        return ranking_figure(dataset, state), fragments.ranking_summary(dataset, state)
+    def update_ranking(cohort: str, offence: str, year: int, threshold: float, small: list | None):
+        """The ranking and the headline above the map read one ranking frame (same request)."""
+        state = ViewState(
+            cohort=cohort,
+            offence=offence,
+            year=int(year),
+            threshold=float(threshold),
+            small="exclude" if small and "exclude" in small else "show",
+        )
+        return (
+            ranking_figure(dataset, state),
+            fragments.ranking_summary(dataset, state),
+            headline(dataset, state),
+        )
 
     @app.callback(
         Output(ids.DATA_NOTES, "children"),
@@ -164,6 +214,20 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         ClientsideFunction("atlas", "clearSearch"),
         Output(ids.CITIES, "search_value"),
         Input(ids.CITIES, "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(  # assets/atlas.js: play steps the year slider; the year path does the rest
+        ClientsideFunction("atlas", "play"),
+        Output(ids.YEAR, "value", allow_duplicate=True),
+        Output(ids.PLAY_TIMER, "disabled"),
+        Output(ids.PLAY, "children"),
+        Output(ids.PLAY, "aria-pressed"),
+        Input(ids.PLAY, "n_clicks"),
+        Input(ids.PLAY_TIMER, "n_intervals"),
+        State(ids.YEAR, "value"),
+        State(ids.YEAR, "max"),
+        State(ids.YEAR_RANGE, "value"),
+        State(ids.PLAY_TIMER, "disabled"),
         prevent_initial_call=True,
     )
     register_share_callback(app, dataset)
@@ -186,12 +250,13 @@ def recolour_patch(values: dict, title: str, *, colour_axis: bool = True) -> Pat
         patch["data"][markers]["customdata"] = values[f"{group}_hover"]
         patch["data"][markers]["hovertext"] = values[f"{group}_flags"]
     if colour_axis:
-        patch["layout"]["coloraxis"] = values["coloraxis"]
+        patch["layout"]["coloraxis"] = page_coloraxis(values["coloraxis"])
     patch["layout"]["title"] = title_layout(title)
     return patch
 
 
 def control_values(state: ViewState) -> list:
+    """The controls' values for a view state, in ``CONTROL_PROPS`` order."""
     return [
         state.cohort,
         list(state.cities),
@@ -201,6 +266,11 @@ def control_values(state: ViewState) -> list:
         [state.year_from, state.year_to],
         state.threshold,
         state.align,
+        state.base,
+        state.scale,
+        state.smooth,
+        ["exclude"] if state.small == "exclude" else [],
+        *["table" if chart in state.tables else "chart" for chart in CHARTS],
     ]
 
 
@@ -241,7 +311,7 @@ def marker_positions(dataset: Dataset) -> dict[tuple[float, float], str]:
 
 
 def register_share_callback(app: Dash, dataset: Dataset) -> None:
-    """Links, summaries, embed code and the "View as table" tables: one callback, one view state."""
+    """Links, summaries, embed code and each panel's Chart | Table view: one callback, one view state."""
     link_outputs = [Output(ids.DOWNLOAD_CSV, "href"), Output(ids.PRESENT_LINK, "href")]
     link_outputs += [Output(ids.export_link(c, f), "href") for c in CHARTS for f in ids.EXPORT_FORMATS]
     link_outputs += [Output(ids.export_link(c, "csv"), "href") for c in ids.CSV_CHARTS]
@@ -250,9 +320,9 @@ def register_share_callback(app: Dash, dataset: Dataset) -> None:
         table_outputs += [
             Output(ids.table(chart), "children"),
             Output(ids.table(chart), "hidden"),
-            Output(ids.table_toggle(chart), "children"),
-            Output(ids.table_toggle(chart), "aria-expanded"),
+            Output(ids.chart_view(chart), "hidden"),
         ]
+    switches = {ids.table_toggle(c) for c in CHARTS}
 
     @app.callback(
         *link_outputs,
@@ -260,37 +330,28 @@ def register_share_callback(app: Dash, dataset: Dataset) -> None:
         *[Output(ids.embed_code(c), "value") for c in CHARTS],
         *table_outputs,
         *[Input(c, p) for c, p in CONTROL_PROPS],
-        *[Input(ids.table_toggle(c), "n_clicks") for c in CHARTS],
         State(ids.URL, "href"),
     )
-    def update_share(cohort, cities, offence, measure, year, year_range, threshold, align, *rest):
-        *clicks, href = rest
-        state = state_from_controls(cohort, cities, offence, measure, year, year_range, threshold, align)
-        toggles = {ids.table_toggle(c) for c in CHARTS}
-        only_toggles = bool(ctx.triggered_prop_ids) and set(ctx.triggered_prop_ids.values()) <= toggles
-        if only_toggles:
-            shared = [no_update] * (len(link_outputs) + 2 * len(CHARTS))
+    def update_share(*values):
+        *controls, href = values
+        state = state_from_controls(*controls)
+        query = state.to_query()
+        links = [f"/export/data.csv{query}", f"/?present=1&{query.lstrip('?')}"]
+        links += [f"/export/{c}.{f}{query}" for c in CHARTS for f in ids.EXPORT_FORMATS]
+        links += [f"/export/{c}.csv{query}" for c in ids.CSV_CHARTS]
+        only_switch = bool(ctx.triggered_prop_ids) and set(ctx.triggered_prop_ids.values()) <= switches
+        if only_switch:  # the view did not change: summaries and embed code stand
+            shared = [*links, *[no_update] * (2 * len(CHARTS))]
         else:
-            query = state.to_query()
-            links = [f"/export/data.csv{query}", f"/?present=1&{query.lstrip('?')}"]
-            links += [f"/export/{c}.{f}{query}" for c in CHARTS for f in ids.EXPORT_FORMATS]
-            links += [f"/export/{c}.csv{query}" for c in ids.CSV_CHARTS]
             summaries = [chart_summary(dataset, state, c) for c in CHARTS]
             base = base_url(href)
             shared = [*links, *summaries, *[embed_snippet(base, c, state) for c in CHARTS]]
         tables = []
-        for chart, n_clicks in zip(CHARTS, clicks, strict=True):
-            if only_toggles and ids.table_toggle(chart) not in ctx.triggered_prop_ids.values():
-                tables += [no_update] * 4
-            elif (n_clicks or 0) % 2:  # odd clicks show the table, built only while it is shown
-                tables += [
-                    fragments.data_table(get_chart(chart).table(dataset, state)),
-                    False,
-                    "Hide table",
-                    "true",
-                ]
+        for chart in CHARTS:
+            if chart in state.tables:  # built only while shown
+                tables += [fragments.data_table(get_chart(chart).table(dataset, state), chart), False, True]
             else:
-                tables += [None, True, "View as table", "false"]
+                tables += [None, True, False]
         return *shared, *tables
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import html
+from dash import dash_table, html
 
 from dashboard.data.dataset import Dataset
 from dashboard.data.notes import city_notes, general_notes
@@ -12,17 +12,83 @@ from dashboard.views import ranking as ranking_view
 from dashboard.views.tables import TableData
 
 
-def data_table(table: TableData) -> html.Table:
-    """An accessible table: caption, column headers, and each row's first cell as its row header."""
-    return html.Table(
-        [
-            html.Caption(table.caption),
-            html.Thead(html.Tr([html.Th(h, scope="col") for h in table.headers])),
-            html.Tbody(
-                [html.Tr([html.Th(r[0], scope="row"), *[html.Td(c) for c in r[1:]]]) for r in table.rows]
-            ),
-        ]
+def data_table(table: TableData, chart: str = "") -> list:
+    """A panel's table (issue 18): caption, then a sortable, filterable grid of exactly the chart's numbers
+    (numbers sort as numbers; a missing value is blank and its row's Note says why), CSV download."""
+    columns, records = table_records(table)
+    grid = dash_table.DataTable(
+        id=f"{chart}-grid" if chart else "grid",
+        columns=columns,
+        data=records,
+        sort_action="native",
+        filter_action="native",
+        filter_options={"case": "insensitive", "placeholder_text": "filter…"},
+        export_format="csv",
+        export_headers="display",
+        page_action="none",
+        fixed_rows={"headers": True},
+        style_table={"maxHeight": "460px", "overflowY": "auto", "overflowX": "auto"},
+        style_cell={"fontFamily": "inherit", "fontSize": "15px", "padding": "3px 8px", "textAlign": "left"},
+        style_cell_conditional=[{"if": {"column_type": "numeric"}, "textAlign": "right"}],
+        style_header={"fontWeight": "600", "backgroundColor": "#f3f3f1", "whiteSpace": "normal"},
+        style_data_conditional=[
+            {"if": {"filter_query": "{Caution} contains 'fewer'"}, "backgroundColor": "#fff8e6"}
+        ],
+        css=[{"selector": ".export", "rule": "margin: 4px 0; font-family: inherit;"}],
     )
+    return [html.P(table.caption, className="table-caption"), grid]
+
+
+MISSING_WORDS = ("no data", "not reported")
+NUMBER_SUFFIXES = (" per 100,000", "× national", "×", " national")
+
+
+def parse_number(cell: str) -> float | None:
+    """1740.2 from "1,740.2 per 100,000", 4.67 from "4.67× national"; None for anything else."""
+    text = cell.strip()
+    for suffix in NUMBER_SUFFIXES:
+        text = text.removesuffix(suffix)
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def table_records(table: TableData) -> tuple[list[dict], list[dict]]:
+    """DataTable columns and rows from a :class:`TableData`: a column whose cells are all numbers or
+    "no data"/"not reported" is numeric (missing = blank, never 0), and those words go to a Note column."""
+    headers = list(table.headers)
+    numeric = []
+    for i in range(1, len(headers)):
+        cells = [row[i] for row in table.rows if i < len(row)]
+        parsed = [parse_number(c) for c in cells]
+        if any(p is not None for p in parsed) and all(
+            p is not None or not c.strip() or c.startswith(MISSING_WORDS)
+            for c, p in zip(cells, parsed, strict=True)
+        ):
+            numeric.append(i)
+    records, notes = [], False
+    for row in table.rows:
+        record: dict = {}
+        note = ""
+        for i, header in enumerate(headers):
+            cell = row[i] if i < len(row) else ""
+            if i in numeric:
+                record[header] = parse_number(cell)
+                if record[header] is None and cell.startswith(MISSING_WORDS) and not note:
+                    note = cell
+            else:
+                record[header] = cell
+        if note:
+            record["Note"] = note
+            notes = True
+        records.append(record)
+    columns = [
+        {"name": h, "id": h, "type": "numeric" if i in numeric else "text"} for i, h in enumerate(headers)
+    ]
+    if notes:
+        columns.append({"name": "Note", "id": "Note", "type": "text"})
+    return columns, records
 
 
 def sustained_table(table: TableData) -> html.Table:

@@ -21,6 +21,17 @@ URL_NOTICE = "url-notice"
 RANKING_SUMMARY = "ranking-summary"
 OUTCOMES = "outcomes"  # issue 14: each PSP site against places not chosen (views/outcomes.py)
 OUTCOMES_SUMMARY = "outcomes-summary"  # the panel's plain-words summary sentence
+# issue 18
+HEADLINE = "headline"  # the sentence above the map, following the controls
+MAP_REGIONS = "map-regions"  # Lower 48 / Alaska / Hawaii / Puerto Rico view buttons (clientside)
+MAP_LABELS = "map-labels"  # the HTML layer that names selected and program places on the map
+PLAY = "play"  # play/pause the map and ranking year
+PLAY_TIMER = "play-timer"  # the dcc.Interval that steps the year while playing
+CONTROLS_TOGGLE = "controls-toggle"  # opens the controls drawer on a phone
+SMALL = "small"  # ranking: leave out values resting on few offences
+TREND_BASE = "base"  # trends: change since a base year
+TREND_SCALE = "scale"  # trends: linear or log y axis
+TREND_SMOOTH = "smooth"  # trends: yearly values or a 3-year rolling average
 
 DOWNLOAD_CSV = "download-csv"
 PRESENT_LINK = "present-link"
@@ -38,7 +49,13 @@ def chart_summary(chart: str) -> str:
 
 
 def table_toggle(chart: str) -> str:
+    """The panel's Chart | Table switch (a radio group, value "chart" or "table"; issue 18)."""
     return f"{chart}-table-toggle"
+
+
+def chart_view(chart: str) -> str:
+    """The block holding the chart itself (hidden while the table is shown)."""
+    return f"{chart}-chart-view"
 
 
 def table(chart: str) -> str:

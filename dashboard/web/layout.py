@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from dashboard.data.caution import small_count_below
 from dashboard.data.dataset import Dataset
 from dashboard.data.state import ViewState, cohort_options
 from dashboard.figures.common import dataset_label
 from dashboard.figures.ranking import FBI_RANKING_CAUTION
 from dashboard.web import ids
-
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "toImageButtonOptions": {"format": "png", "scale": 2},
-    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
-}
+from dashboard.web.panels import GRAPH_CONFIG, chart_block, hero_panel, panel_head
 
 
 def _labelled(label: str, control, control_id: str) -> html.Div:
@@ -171,79 +167,78 @@ def panel(title: str, *children, panel_id: str | None = None) -> html.Section:
     return html.Section([html.H2(title), *children], className="panel", **kwargs)
 
 
-def chart_tools(chart: str, label: str) -> html.Div:
-    """Export links, embed code and a data table for one chart; hrefs follow the view (callbacks)."""
-    exports = [
-        html.A(
-            fmt.upper(),
-            id=ids.export_link(chart, fmt),
-            href=f"/export/{chart}.{fmt}",
-            className="tool",
-            download="",
-            **{"aria-label": f"Download the {label} as {fmt.upper()}"},
-        )
-        for fmt in ids.EXPORT_FORMATS
-    ]
-    if chart in ids.CSV_CHARTS:  # the numbers behind this chart (issue 14)
-        exports.append(
-            html.A(
-                "CSV",
-                id=ids.export_link(chart, "csv"),
-                href=f"/export/{chart}.csv",
-                className="tool",
-                download="",
-                **{"aria-label": f"Download the numbers of the {label} as CSV"},
-            )
-        )
+def trend_options(dataset: Dataset, state: ViewState) -> html.Div:
+    """Change since a base year, log scale and a 3-year rolling average for the trends (issue 18)."""
     return html.Div(
-        className="chart-tools",
+        className="trend-options",
         children=[
-            html.Span("Download:", className="tools-label"),
-            *exports,
-            html.Button(
-                "View as table",
-                id=ids.table_toggle(chart),
-                n_clicks=0,
-                className="tool",
-                **{"aria-expanded": "false", "aria-controls": ids.table(chart)},
+            _labelled(
+                "Change since (%)",
+                dcc.Dropdown(
+                    id=ids.TREND_BASE,
+                    options=[{"label": str(y), "value": y} for y in dataset.years],
+                    value=state.base,
+                    placeholder="off (values)",
+                    clearable=True,
+                ),
+                ids.TREND_BASE,
             ),
-            html.Details(
-                [
-                    html.Summary("Embed", className="tool"),
-                    html.P("Copy this code into your page (the frame resizes itself):"),
-                    dcc.Textarea(
-                        id=ids.embed_code(chart),
-                        readOnly=True,
-                        className="embed-code",
-                        title=f"Embed code for the {label}",
-                    ),
-                ],
-                className="embed",
+            _labelled(
+                "Y axis",
+                dcc.RadioItems(
+                    id=ids.TREND_SCALE,
+                    value=state.scale,
+                    className="radio radio-inline",
+                    inputClassName="radio-input",
+                    options=[{"label": "Linear", "value": "linear"}, {"label": "Log", "value": "log"}],
+                ),
+                ids.TREND_SCALE,
+            ),
+            _labelled(
+                "Values",
+                dcc.RadioItems(
+                    id=ids.TREND_SMOOTH,
+                    value=state.smooth,
+                    className="radio radio-inline",
+                    inputClassName="radio-input",
+                    options=[
+                        {"label": "Each year", "value": 1},
+                        {"label": "3-year rolling average", "value": 3},
+                    ],
+                ),
+                ids.TREND_SMOOTH,
             ),
         ],
     )
 
 
-def chart_block(chart: str, label: str, graph) -> list:
-    """A chart with its hidden plain-language summary, tools and (on request) its data table."""
-    return [
-        html.P(id=ids.chart_summary(chart), className="sr-only", **{"aria-live": "polite"}),
-        html.Div(graph, role="figure", **{"aria-describedby": ids.chart_summary(chart), "aria-label": label}),
-        chart_tools(chart, label),
-        html.Div(id=ids.table(chart), className="data-table", hidden=True),
-    ]
+def small_control(state: ViewState) -> dcc.Checklist:
+    """Leave out of the ranking the places whose value rests on few offences (``small=exclude``)."""
+    return dcc.Checklist(
+        id=ids.SMALL,
+        value=["exclude"] if state.small == "exclude" else [],
+        options=[
+            {"label": f"Leave out places with fewer than {small_count_below()} offences", "value": "exclude"}
+        ],
+        className="radio",
+        inputClassName="radio-input",
+    )
 
 
-def outcomes_panel() -> html.Section:
+def outcomes_panel(state: ViewState) -> html.Section:
     """Issue 14: the sites against places like them that were not chosen (figure filled by a callback)."""
-    return panel(
-        "What happened after they joined?",
-        html.P(id=ids.OUTCOMES_SUMMARY, className="summary"),
-        *chart_block(
-            "outcomes",
-            "outcomes chart",
-            dcc.Loading(dcc.Graph(id=ids.OUTCOMES, config=GRAPH_CONFIG), type="dot"),
-        ),
+    return html.Section(
+        [
+            panel_head("What happened after they joined?", "outcomes", "outcomes chart", state),
+            html.P(id=ids.OUTCOMES_SUMMARY, className="summary"),
+            *chart_block(
+                "outcomes",
+                "outcomes chart",
+                dcc.Loading(dcc.Graph(id=ids.OUTCOMES, config=GRAPH_CONFIG), type="dot"),
+                state,
+            ),
+        ],
+        className="panel",
     )
 
 
@@ -258,12 +253,19 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                     html.Div(
                         [
                             html.H1("Safety Partnership Atlas"),
-                            html.P(INTRO),
+                            html.P(INTRO, className="intro"),
                         ]
                     ),
                     html.Div(
                         className="header-actions",
                         children=[
+                            html.Button(
+                                "Controls",
+                                id=ids.CONTROLS_TOGGLE,
+                                className="button controls-toggle",
+                                type="button",
+                                **{"aria-expanded": "false", "aria-controls": "controls-drawer"},
+                            ),
                             html.A(
                                 "Download data (CSV)",
                                 id=ids.DOWNLOAD_CSV,
@@ -287,65 +289,76 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
             html.Div(
                 className="layout",
                 children=[
-                    html.Aside(controls(dataset, state), className="sidebar", **{"aria-label": "Controls"}),
+                    html.Aside(
+                        [
+                            html.Button("Done", className="button drawer-close", type="button"),
+                            controls(dataset, state),
+                        ],
+                        className="sidebar",
+                        id="controls-drawer",
+                        **{"aria-label": "Controls"},
+                    ),
                     html.Main(
                         className="content",
                         children=[
-                            panel(
-                                "Map",
-                                *chart_block(
-                                    "map",
-                                    "map",
-                                    dcc.Graph(
-                                        id=ids.MAP,
-                                        figure=map_figure,
-                                        config={**GRAPH_CONFIG, "scrollZoom": True},
-                                        className="graph-map",
+                            hero_panel(state, map_figure),
+                            html.Section(
+                                [
+                                    panel_head(
+                                        "Trends against the national rate", "trends", "trends chart", state
                                     ),
-                                ),
-                            ),
-                            panel(
-                                "Trends against the national rate",
-                                align_control(state),
-                                *chart_block(
-                                    "trends",
-                                    "trends chart",
-                                    dcc.Loading(
-                                        dcc.Graph(
-                                            id=ids.TRENDS,
-                                            config=GRAPH_CONFIG,
-                                        ),
-                                        type="dot",
+                                    html.Div(
+                                        [align_control(state), trend_options(dataset, state)],
+                                        className="trend-controls",
                                     ),
-                                ),
+                                    *chart_block(
+                                        "trends",
+                                        "trends chart",
+                                        dcc.Loading(
+                                            dcc.Graph(id=ids.TRENDS, config=GRAPH_CONFIG), type="dot"
+                                        ),
+                                        state,
+                                    ),
+                                ],
+                                className="panel",
                             ),
-                            outcomes_panel(),
-                            panel(
-                                "Selection criterion: who was above the national rate?",
-                                html.Div(id=ids.RANKING_SUMMARY, className="summary"),
-                                html.Div(
-                                    className="ranking-row",
-                                    children=[
-                                        html.Div(
-                                            chart_block(
-                                                "ranking",
-                                                "ranking chart",
-                                                dcc.Graph(
-                                                    id=ids.RANKING,
-                                                    config=GRAPH_CONFIG,
-                                                    className="graph-ranking",
-                                                ),
-                                            )
-                                        ),
-                                        html.Aside(
-                                            [
-                                                html.H3("FBI caution against ranking"),
-                                                html.P(FBI_RANKING_CAUTION),
-                                            ],
-                                            className="caution",
-                                        ),
-                                    ],
-                                ),
+                            outcomes_panel(state),
+                            html.Section(
+                                [
+                                    panel_head(
+                                        "Selection criterion: who was above the national rate?",
+                                        "ranking",
+                                        "ranking chart",
+                                        state,
+                                    ),
+                                    small_control(state),
+                                    html.Div(id=ids.RANKING_SUMMARY, className="summary"),
+                                    html.Div(
+                                        className="ranking-row",
+                                        children=[
+                                            html.Div(
+                                                chart_block(
+                                                    "ranking",
+                                                    "ranking chart",
+                                                    dcc.Graph(
+                                                        id=ids.RANKING,
+                                                        config=GRAPH_CONFIG,
+                                                        className="graph-ranking",
+                                                    ),
+                                                    state,
+                                                )
+                                            ),
+                                            html.Aside(
+                                                [
+                                                    html.H3("FBI caution against ranking"),
+                                                    html.P(FBI_RANKING_CAUTION),
+                                                ],
+                                                className="caution",
+                                            ),
+                                        ],
+                                    ),
+                                ],
+                                className="panel",
                             ),
                             panel("Data notes", html.Div(id=ids.DATA_NOTES, className="data-notes")),
                         ],

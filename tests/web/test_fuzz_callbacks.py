@@ -111,7 +111,15 @@ def sample_values(dataset) -> dict[tuple[str, str], Any]:
         (ids.ALIGN, "value"): "calendar",
         (ids.MAP, "clickData"): None,
     }
-    values.update({(ids.table_toggle(chart), "n_clicks"): 0 for chart in ids.CHARTS})
+    values.update({(ids.table_toggle(chart), "value"): "chart" for chart in ids.CHARTS})
+    values.update(
+        {
+            (ids.TREND_BASE, "value"): None,
+            (ids.TREND_SCALE, "value"): "linear",
+            (ids.TREND_SMOOTH, "value"): 1,
+            (ids.SMALL, "value"): [],
+        }
+    )
     return values
 
 
@@ -243,9 +251,12 @@ def malformed(specs, dataset) -> list[tuple[str, dict | bytes, int]]:
         ("search not text", with_value((ids.URL, "search"), {"cohort": "x"}), 400),
         ("clickData a list", with_value((ids.MAP, "clickData"), [1, 2]), 400),
         ("clickData a string", with_value((ids.MAP, "clickData"), "points"), 400),
-        ("n_clicks negative", with_value((ids.table_toggle("map"), "n_clicks"), -1, key=SHARE), 400),
-        ("n_clicks float", with_value((ids.table_toggle("map"), "n_clicks"), 1.5, key=SHARE), 400),
-        ("n_clicks text", with_value((ids.table_toggle("map"), "n_clicks"), "1", key=SHARE), 400),
+        ("view switch unknown", with_value((ids.table_toggle("map"), "value"), "both", key=SHARE), 400),
+        ("view switch a number", with_value((ids.table_toggle("map"), "value"), 1, key=SHARE), 400),
+        ("base year outside the data", with_value((ids.TREND_BASE, "value"), 1066, key=SHARE), 400),
+        ("scale unknown", with_value((ids.TREND_SCALE, "value"), "sqrt", key=SHARE), 400),
+        ("smooth 2", with_value((ids.TREND_SMOOTH, "value"), 2, key=SHARE), 400),
+        ("small as text", with_value((ids.SMALL, "value"), "exclude", key=SHARE), 400),
         ("href unparsable", with_value((ids.URL, "href"), "http://[::1", key=SHARE), 400),
     ]
 
@@ -368,11 +379,12 @@ def accepted_values(dataset) -> dict[tuple[str, str], st.SearchStrategy]:
         (ids.THRESHOLD, "value"): st.floats(1, 10) | st.integers(1, 10),
         (ids.ALIGN, "value"): st.sampled_from(["calendar", "joined"]),
         (ids.MAP, "clickData"): click,
-        # Even counts only: an odd count builds a whole table (covered by the hand-picked tests).
-        **{
-            (ids.table_toggle(c), "n_clicks"): st.none() | st.integers(0, 2**51).map(lambda n: 2 * n)
-            for c in ids.CHARTS
-        },
+        # Charts only: a table builds a whole grid (covered by the hand-picked tests).
+        **{(ids.table_toggle(c), "value"): st.just("chart") for c in ids.CHARTS},
+        (ids.TREND_BASE, "value"): st.none() | years,
+        (ids.TREND_SCALE, "value"): st.sampled_from(["linear", "log"]),
+        (ids.TREND_SMOOTH, "value"): st.sampled_from([1, 3]),
+        (ids.SMALL, "value"): st.sampled_from([[], ["exclude"]]),
     }
 
 
@@ -398,8 +410,10 @@ HEAVY_EDGES = [
     {(ids.CITIES, "value"): ["nope", "<script>", ""], (ids.MEASURE, "value"): "count"},
     {(ids.CITIES, "value"): None, (ids.COHORT, "value"): "all-cities"},
     {(ids.URL, "search"): "?cities=" + "9" * 7000, (ids.URL, "href"): None},
-    {(ids.table_toggle("map"), "n_clicks"): 1, (ids.table_toggle("trends"), "n_clicks"): 3},
-    {(ids.table_toggle("ranking"), "n_clicks"): 2**53 - 1, (ids.URL, "search"): "?year=1975&offence=murder"},
+    {(ids.table_toggle("map"), "value"): "table", (ids.table_toggle("trends"), "value"): "table"},
+    {(ids.table_toggle("ranking"), "value"): "table", (ids.URL, "search"): "?year=1975&offence=murder"},
+    {(ids.TREND_BASE, "value"): 1975, (ids.TREND_SCALE, "value"): "log", (ids.TREND_SMOOTH, "value"): 3},
+    {(ids.SMALL, "value"): ["exclude"], (ids.OFFENCE, "value"): "murder", (ids.YEAR, "value"): 2020},
 ]
 
 
