@@ -47,7 +47,7 @@ def test_cohorts_come_from_programs_csv(dataset) -> None:
 
 
 def test_unicode_digits_are_refused_with_a_notice_not_a_crash(dataset) -> None:
-    """ "²".isdigit() is True but int("²") fails: such a year must be ignored, not raise."""
+    """"²".isdigit() is True but int("²") fails: such a year must be ignored, not raise."""
     state = parse_query("year=%C2%B2&from=%D9%A3", dataset)
     assert state.year == ViewState().year
     assert any("²" in n for n in state.notices) and any("٣" in n for n in state.notices)
