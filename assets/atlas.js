@@ -138,7 +138,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         var clash = placed.some(function (o) {
           return b.l < o.r && o.l < b.r && b.t < o.b && o.t < b.b;
         });
-        if (!clash && b.l >= 0) {
+        var last = s === sides.length - 1;
+        if ((!clash && b.l >= 0) || (strong && last)) { /* a selected place is always named */
           placed.push(b);
           html.push(
             '<span class="map-label' + (strong ? " selected" : "") + '" style="left:' + Math.round(b.l) +

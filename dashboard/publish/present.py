@@ -39,6 +39,7 @@ from dashboard.publish.standalone import (
     register_static_routes,
     render_page,
 )
+from dashboard.views.headline import headline
 from dashboard.views.map import map_figure
 from dashboard.views.ranking import ranking_figure
 from dashboard.views.text import city_sentence, years_above_national
@@ -72,30 +73,6 @@ def selection_name(dataset: Dataset, state: ViewState) -> str:
         label = cohort_options(dataset)[state.cohort]
         return label if "cities" in label.lower() else f"{label} cities"
     return "Selected cities" if state.cities else "All cities"
-
-
-def overview_sentence(snapshot: pd.DataFrame, state: ViewState, offence_label: str) -> str:
-    """How many of the selected cities were above the national rate in the view's year."""
-    chosen = snapshot[snapshot["geoid"].isin(state.cities)]
-    with_data = chosen.dropna(subset=["ratio"])
-    offence = offence_label.lower()
-    if not len(chosen):
-        with_data = snapshot.dropna(subset=["ratio"])
-        above = int((with_data["ratio"] > 1).sum())
-        return (
-            f"In {state.year}, {above} of {len(with_data)} cities had a {offence} rate above the US rate. "
-            "Choose cities on the dashboard to give each its own slide."
-        )
-    above = int((with_data["ratio"] > 1).sum())
-    text = (
-        f"In {state.year}, {above} of the {len(with_data)} cities with data had a {offence} rate above "
-        "the US rate"
-    )
-    if len(with_data):
-        top = with_data.sort_values("ratio", ascending=False).iloc[0]
-        text += f"; highest: {top['label']} at {float(top['ratio']):.2f}×"
-    missing = len(chosen) - len(with_data)
-    return text + (f" ({missing} without data)." if missing else ".")
 
 
 def key_sentence(dataset: Dataset, state: ViewState, row: pd.Series, series: pd.DataFrame) -> str:
@@ -190,7 +167,7 @@ def _overview(dataset: Dataset, state: ViewState, snapshot: pd.DataFrame, count:
         count,
         heading=f"{selection_name(dataset, state)}: {label.lower()} vs the US",
         kicker=f"{SITE_NAME} · {MEASURE_LABELS[state.measure]} · {state.year}",
-        lede=overview_sentence(snapshot, state, label),
+        lede=headline(dataset, state),  # the page's headline (issue 18): the atlas's question, answered
         body=(
             '<div class="slide-body overview">'
             f'<figure class="panel">{map_block}'

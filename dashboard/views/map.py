@@ -14,7 +14,7 @@ from dashboard.data.state import ViewState
 from dashboard.figures import map as map_fig
 from dashboard.figures import map_static
 from dashboard.figures.common import MEASURE_LABELS
-from dashboard.views.tables import TableData, value_cells
+from dashboard.views.tables import CAUTION_HEADER, TableData, caution_cell, value_cells
 
 
 def map_figure(
@@ -131,13 +131,23 @@ def map_table(dataset: Dataset, state: ViewState) -> TableData:
     label = dataset.offence_label(state.offence)
     return TableData(
         caption=f"{label}, {state.year}: every city on the map",
-        headers=("City", "Offences", "Rate per 100,000", "US rate", "Ratio", "Source", "Review flag"),
+        headers=(
+            "City",
+            "Offences",
+            "Rate per 100,000",
+            "US rate",
+            "Ratio",
+            "Source",
+            "Review flag",
+            CAUTION_HEADER,
+        ),
         rows=tuple(
             (
                 r.label,
                 *value_cells(r),
                 str(r.source).split(" + ")[0] if pd.notna(r.source) else "",
                 "flagged: see data notes" if review_flags(r.notes) else "",
+                caution_cell(r.count),
             )
             for r in rows.itertuples()
         ),

@@ -11,7 +11,7 @@ from dashboard.data.queries import ranked_cities
 from dashboard.data.state import ViewState
 from dashboard.figures import ranking as ranking_fig
 from dashboard.figures import trends as trends_fig
-from dashboard.views.tables import TableData
+from dashboard.views.tables import CAUTION_HEADER, TableData, caution_cell
 
 
 def no_data_message(offence_label: str, year: int) -> str:
@@ -61,9 +61,36 @@ def ranking_figure(dataset: Dataset, state: ViewState) -> go.Figure:
     ranked = _ranked(dataset, state)
     if ranked.empty:
         return trends_fig.empty_figure(no_data_message(label, state.year), dataset.version)
-    return ranking_fig.build_ranking_figure(
+    fig = ranking_fig.build_ranking_figure(
         ranked, year=state.year, threshold=state.threshold, offence_label=label, version=dataset.version
     )
+    return hatch_small_counts(fig, ranked, caution_phrase(label))
+
+
+def hatch_small_counts(fig: go.Figure, ranked: pd.DataFrame, note: str) -> go.Figure:
+    """Hatch the bars whose value rests on few offences (issue 18) and say so in the legend: one bar
+    trace per cohort, its bars in ranking order (``figures/ranking.py``)."""
+    small = small_count(ranked["count"]).fillna(False).to_numpy(dtype=bool)
+    if not small.any():
+        return fig
+    highlight = ranked["highlight"].to_numpy()
+    for trace in fig.data:
+        if trace.type != "bar":
+            continue
+        cohort = "other" if trace.name == "Other cities" else trace.name
+        rows = small[highlight == cohort]
+        trace.marker.pattern = {"shape": ["/" if flag else "" for flag in rows.tolist()], "solidity": 0.45}
+    fig.add_trace(
+        go.Bar(
+            x=[None],
+            y=[None],
+            name=f"Hatched: {note}",
+            marker={"color": "#bdbdbd", "pattern": {"shape": "/", "solidity": 0.45}},
+            showlegend=True,
+            hoverinfo="skip",
+        )
+    )
+    return fig
 
 
 def ranking_summary_text(dataset: Dataset, state: ViewState) -> str:
@@ -111,7 +138,14 @@ def ranking_table(dataset: Dataset, state: ViewState) -> TableData:
     label = dataset.offence_label(state.offence)
     return TableData(
         caption=f"{label}, {state.year}: cities ranked by ratio to the national rate",
-        headers=("City", "Rank", "Ratio", "Highlighted cohort", f"Years in a row ≥ {state.threshold:g}×"),
+        headers=(
+            "City",
+            "Rank",
+            "Ratio",
+            "Highlighted cohort",
+            f"Years in a row ≥ {state.threshold:g}×",
+            CAUTION_HEADER,
+        ),
         rows=tuple(
             (
                 r.label,
@@ -119,6 +153,7 @@ def ranking_table(dataset: Dataset, state: ViewState) -> TableData:
                 f"{r.ratio:.2f}×",
                 "" if r.highlight == "other" else r.highlight,
                 str(r.streak),
+                caution_cell(r.count),
             )
             for r in _ranked(dataset, state).itertuples()
         ),

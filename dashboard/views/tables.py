@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dashboard.data.caution import small_count_below
 from dashboard.figures.common import format_value
+
+CAUTION_HEADER = "Caution"  # issue 18: a value resting on few offences says so in every table
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,10 @@ def value_cells(row, with_count: bool = True) -> list[str]:
         months = f"part year: {int(row.months_reported)} of 12 months"
         count = f"{count} ({months})" if pd.notna(row.count) else months
     return ([count] if with_count else []) + cells
+
+
+def caution_cell(count) -> str:
+    """ "fewer than 10 offences" where a count is under the threshold; empty otherwise (and for gaps)."""
+    if count is None or pd.isna(count) or float(count) >= small_count_below():
+        return ""
+    return f"fewer than {small_count_below()} offences"

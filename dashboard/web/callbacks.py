@@ -158,11 +158,25 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input(ids.MEASURE, "value"),
         Input(ids.YEAR_RANGE, "value"),
         Input(ids.ALIGN, "value"),
+        Input(ids.TREND_BASE, "value"),
+        Input(ids.TREND_SCALE, "value"),
+        Input(ids.TREND_SMOOTH, "value"),
         State(ids.COHORT, "value"),
     )
-    def update_trends(cities, offence: str, measure: str, year_range: list[int], align: str, cohort: str):
+    def update_trends(cities, offence, measure, year_range, align, base, scale, smooth, cohort):
         years = int(year_range[0]), int(year_range[1])
-        return trends_figure(dataset, cities or [], offence, measure, *years, align=align, cohort=cohort)
+        return trends_figure(
+            dataset,
+            cities or [],
+            offence,
+            measure,
+            *years,
+            align=align,
+            cohort=cohort,
+            base=None if base is None else int(base),
+            scale=scale or "linear",
+            smooth=int(smooth or 1),
+        )
 
     @app.callback(
         Output(ids.OUTCOMES, "figure"),

@@ -26,9 +26,15 @@ def data_table(table: TableData, chart: str = "") -> list:
         export_format="csv",
         export_headers="display",
         page_action="none",
-        fixed_rows={"headers": True},
         style_table={"maxHeight": "460px", "overflowY": "auto", "overflowX": "auto"},
-        style_cell={"fontFamily": "inherit", "fontSize": "15px", "padding": "3px 8px", "textAlign": "left"},
+        style_cell={
+            "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
+            "fontSize": "15px",
+            "padding": "3px 8px",
+            "textAlign": "left",
+            "whiteSpace": "normal",
+            "minWidth": "70px",
+        },
         style_cell_conditional=[{"if": {"column_type": "numeric"}, "textAlign": "right"}],
         style_header={"fontWeight": "600", "backgroundColor": "#f3f3f1", "whiteSpace": "normal"},
         style_data_conditional=[

@@ -30,7 +30,12 @@ def test_missing_years_say_not_reported_and_carry_no_number(dataset) -> None:
     assert table[2022]["count"] == "14321"  # CIUS 2022 Table 8, Illinois, Chicago
     assert [table[y]["years_since_joined"] for y in table] == ["2", "3", "4", "5"]  # PSP 2017 pilot site
     assert CSV_COLUMNS[12:15] == ("years_since_joined", "months_reported", "flags")  # appended, not renamed
-    assert CSV_COLUMNS[15:] == ("peer_group", "peer_rate_per_100k", "ratio_to_peer")
+    assert CSV_COLUMNS[15:] == (
+        "peer_group",
+        "peer_rate_per_100k",
+        "ratio_to_peer",
+        "small_count",
+    )  # issue 18: small_count
     assert CSV_COLUMNS[:12][-1] == "notes"
 
 
@@ -43,6 +48,6 @@ def test_years_since_joined_follows_the_cohort_viewed(dataset) -> None:
 def test_the_trends_table_says_not_reported(dataset) -> None:
     state = parse_query(f"cities={CHICAGO}&from=2019&to=2022", dataset)
     table = {r[0]: r[1:] for r in trends_table(dataset, state).rows}
-    assert table["Chicago, IL 2021"] == ("not reported", "", "", "", "")
-    assert table["Chicago, IL 2020"] == ("not reported (no FBI city table)", "", "", "", "")
+    assert table["Chicago, IL 2021"] == ("not reported", "", "", "", "", "")  # ..., Review flag, Caution
+    assert table["Chicago, IL 2020"] == ("not reported (no FBI city table)", "", "", "", "", "")
     assert table["Chicago, IL 2022"][0] == "14,321"

@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 
+from dashboard.data.caution import small_count_below
 from dashboard.data.dataset import Dataset
 from dashboard.data.joined import joined_years
 from dashboard.data.measures import city_series
@@ -36,6 +37,7 @@ CSV_COLUMNS = (
     "peer_group",  # the FBI population group of the city that year (issue 13): 250k+, 100k-250k, ...
     "peer_rate_per_100k",  # the rate of all places of that group (summed from the year's city table)
     "ratio_to_peer",  # city rate / peer rate
+    "small_count",  # true: the value rests on fewer offences than config/caution.json says (issue 18)
 )
 
 
@@ -84,6 +86,10 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
     out.write(f"# {SOURCE_CITATION}\n")
     out.write(f"# View: /{state.to_query()}\n")
     out.write(
+        f"# small_count: true when the count is under {small_count_below()} offences in the year (a value "
+        "that a handful of events can swing); empty when there is no count.\n"
+    )
+    out.write(
         "# Empty cell = not available (never zero). Rates per 100,000 residents are computed from "
         "counts and the FBI agency population; ratio_to_national = city rate / US rate (same rape "
         "definition); peer_rate_per_100k = the rate of all places of the city's FBI population group that "
@@ -102,6 +108,7 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
     by_key = {(r.geoid, int(r.year)): r for r in series.itertuples(index=False)}
     joined = joined_years(dataset, list(state.cities), state.cohort)
     table_years = set(dataset.years)
+    below = small_count_below()
     for geoid in state.cities:
         city = dataset.label(geoid)
         for year in range(state.year_from, state.year_to + 1):
@@ -109,7 +116,7 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
             since = "" if joined[geoid] is None else str(year - joined[geoid])
             if row is None:
                 why = missing_reason(year, table_years)
-                writer.writerow([city, geoid, year, state.offence, *[""] * 7, why, since, *[""] * 5])
+                writer.writerow([city, geoid, year, state.offence, *[""] * 7, why, since, *[""] * 5, ""])
                 continue
             writer.writerow(
                 [
@@ -131,6 +138,7 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
                     row.peer_group,
                     _cell(row.peer_rate, 1),
                     _cell(row.ratio_to_peer, 2),
+                    small_cell(row.count, below),
                 ]
             )
     return out.getvalue()
@@ -176,6 +184,13 @@ def outcomes_csv(dataset: Dataset, state: ViewState) -> str:
             ]
         )
     return out.getvalue()
+
+
+def small_cell(count, below: int) -> str:
+    """ "true"/"false" for the ``small_count`` column; empty without a count (a gap is not small)."""
+    if count is None or pd.isna(count):
+        return ""
+    return "true" if float(count) < below else "false"
 
 
 NOT_REPORTED = "not reported: no FBI figure for this city and year in the sources (a gap, not zero)"
