@@ -63,7 +63,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     var usable = Math.max(100, width - COLOURBAR_PX);
     var spanX = (box[2] - box[0]) / 360;
     var spanY = (mercatorY(box[3]) - mercatorY(box[1])) / (2 * Math.PI);
-    var zoom = Math.min(Math.log2((usable * 0.96) / (512 * spanX)), Math.log2((height * 0.94) / (512 * spanY)));
+    var zoom = Math.min(Math.log2((usable * 0.96) / (512 * spanX)), Math.log2((height * 0.97) / (512 * spanY)));
     var midY = (mercatorY(box[3]) + mercatorY(box[1])) / 2;
     var degPerPx = 360 / (512 * Math.pow(2, zoom));
     return {

@@ -6,12 +6,13 @@ import json
 
 
 def wait_for_map(page, timeout: float = 30_000) -> None:
-    """Until MapLibre has loaded and drawn at least one city polygon."""
+    """Until MapLibre has loaded, the page has fitted the lower 48 (assets/atlas.js) and at least one city
+    polygon is drawn."""
     page.wait_for_function(
         """() => {
             const gd = document.querySelector('#map .js-plotly-plot');
             const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-            if (!sub || !sub.map || !sub.map.loaded()) return false;
+            if (!sub || !sub.map || !sub.map.loaded() || !gd._atlasFitted || sub.map.isMoving()) return false;
             const layers = sub.map.getStyle().layers.filter(l => l.type === 'fill').map(l => l.id);
             return sub.map.queryRenderedFeatures({layers}).length > 0;
         }""",

@@ -57,7 +57,8 @@ def choose_cohort(page, dataset, cohort: str) -> None:
     page.wait_for_function(
         """(want) => {
             const gd = document.querySelector('#map .js-plotly-plot');
-            const got = gd && gd.data[gd.data.length - 1].locations;
+            const outline = gd && gd.data.find(t => t.name === 'Selected');  // the selection outline trace
+            const got = outline && outline.locations;
             return got && JSON.stringify(Array.from(got)) === JSON.stringify(want);
         }""",
         arg=members,
@@ -71,7 +72,7 @@ def test_each_cohort_is_outlined_on_the_map_and_ranked(page, server_url, dataset
         if cohort != "psp-2017":
             choose_cohort(page, dataset, cohort)
         members = cohort_members(dataset, cohort)
-        selected = graph_data(page, "map")[-1]  # the selection outline trace, last on the map
+        selected = next(t for t in graph_data(page, "map") if t.get("name") == "Selected")  # outline trace
         assert list(selected["locations"]) == members[:40]
         drawn = drawn_ids(page)
         in_view = [g for g in members if in_bounds(page, dataset.cities.loc[g])]

@@ -91,8 +91,8 @@ def test_dashboard_works_under_its_csp(watched, server_url) -> None:
     with page.expect_download() as download:
         page.click("#trends .modebar-btn[data-title='Download plot as a PNG']")
     assert download.value.suggested_filename.endswith(".png")
-    page.click("#ranking-table-toggle")  # a callback that returns new HTML
-    page.wait_for_selector("#ranking-table table", state="attached")
+    page.locator("#ranking-table-toggle label", has_text="Table").click()  # a callback returning a grid
+    page.wait_for_selector("#ranking-table .dash-spreadsheet table", state="attached")
     assert "Rank" in page.inner_text("#ranking-table")
     # A callback round trip after load: the map recolours (MapLibre re-renders in its workers).
     page.get_by_text("Rate per 100,000").click()

@@ -97,7 +97,7 @@ def test_changing_the_year_recolours_the_map_without_resending_geometry(page, se
     assert before[2]["locations"] == after[2]["locations"], "cities stay put; only values change"
     memphis = next(c for c in dataset_cities_with_label(after, "Memphis, TN"))
     x, y = map_pixel(page, memphis[0], memphis[1])
-    page.mouse.move(x, y)
+    page.mouse.move(x + 4, y)  # east of its centre: West Memphis's marker lies just west
     page.wait_for_selector("#map .hoverlayer .hovertext")
     hover = page.text_content("#map .hoverlayer") or ""
     assert "Memphis, TN" in hover and "per 100,000" in hover and "Times the US rate" in hover

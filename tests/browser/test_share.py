@@ -89,10 +89,10 @@ def test_download_csv_matches_the_trends_chart(page, server_url) -> None:
 def test_view_as_table_shows_the_chart_data(page, server_url) -> None:
     page.goto(f"{server_url}/?cities=4737640&year=2015")
     wait_for_map(page)
-    page.click("#ranking-table-toggle")
-    page.wait_for_selector("#ranking-table table")
+    page.locator("#ranking-table-toggle label", has_text="Table").click()  # the Chart | Table switch
+    page.wait_for_selector("#ranking-table .dash-spreadsheet table")
     text = page.inner_text("#ranking-table")
     assert "Jackson, TN" in text and "Rank" in text
-    assert page.get_attribute("#ranking-table-toggle", "aria-expanded") == "true"
+    assert page.locator("#ranking-chart-view").is_hidden(), "the table replaces the chart"
     summary = page.text_content("#trends-description")
     assert "Jackson, TN" in summary and "times the national rate" in summary
