@@ -48,7 +48,9 @@ HOVER_TEMPLATE = (
     "<b>%{text}</b><br>"
     "Rate per 100,000: %{customdata[0]:,.1f}<br>"
     "Offences: %{customdata[1]:,.0f}<br>"
-    "Times the US rate: %{customdata[2]:.2f}%{hovertext}<extra></extra>"
+    "Times the US rate: %{customdata[2]:.2f}<br>"
+    "Rank by ratio: %{customdata[3]}<br>"
+    "Years in a row at or above the ranking threshold: %{customdata[4]}%{hovertext}<extra></extra>"
 )
 """One template for every city trace, never patched (year and offence are in the title).
 
@@ -170,7 +172,8 @@ def hover_flag(rec) -> str:
 
 
 def hover_rows(snapshot: pd.DataFrame) -> list[list | None]:
-    """Per city: [rate, count, ratio] at the published precision; None without a figure (every number
+    """Per city: [rate, count, ratio] at the published precision, then [rank, years in a row at or above
+    the threshold] when the snapshot has those columns (issue 18); None without a figure (every number
     then reads "no data", the template's fallback). plotly formats a null *inside* a row as 0, so a
     number missing beside others is sent as "" (left blank; :func:`hover_flag` says why).
 
@@ -179,9 +182,15 @@ def hover_rows(snapshot: pd.DataFrame) -> list[list | None]:
     and the tables: repeated per city they were half of the payload.
     """
     rows: list[list | None] = []
+    has_rank = {"rank", "streak"} <= set(snapshot.columns)
     for rec in snapshot.itertuples():
         numbers = [_number(rec.rate, 1), _number(rec.count, 0), _number(rec.ratio, 2)]
-        rows.append(None if all(n is None for n in numbers) else ["" if n is None else n for n in numbers])
+        if all(n is None for n in numbers):
+            rows.append(None)
+            continue
+        if has_rank:  # issue 18: the ranking's rank and run of years, when the view computed them
+            numbers += [_number(rec.rank, 0), _number(rec.streak, 0)]
+        rows.append(["" if n is None else n for n in numbers])
     return rows
 
 

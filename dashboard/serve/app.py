@@ -59,7 +59,13 @@ def create_app(
         """Called per page load: controls and the first map come from the query string."""
         state = parse_query(page_query(), dataset)
         figure = map_figure(
-            dataset, state.year, state.offence, state.measure, list(state.cities), height=None
+            dataset,
+            state.year,
+            state.offence,
+            state.measure,
+            list(state.cities),
+            height=None,
+            threshold=state.threshold,
         )
         return layout.page(dataset, state, figure)
 

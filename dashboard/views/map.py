@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 from dashboard.data.dataset import Dataset
 from dashboard.data.notes import review_flags
 from dashboard.data.queries import all_series, data_url, snapshot
-from dashboard.data.state import ViewState
+from dashboard.data.ranking import streak_above
+from dashboard.data.state import DEFAULT_THRESHOLD, ViewState
 from dashboard.figures import map as map_fig
 from dashboard.figures import map_static
 from dashboard.figures.common import MEASURE_LABELS
@@ -27,11 +28,12 @@ def map_figure(
     geojson: str | dict | None = None,
     states_geojson: str | dict | None = None,
     height: int | None = 560,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> go.Figure:
     """The full map; geometry is referenced by its versioned URL unless given (exports embed it).
     ``height=None`` is the page's hero map (issue 18): it fills its box, its legend lies across the top."""
     fig = map_fig.build_map_figure(
-        snapshot(dataset, year, offence),
+        ranked_snapshot(dataset, year, offence, threshold),
         geojson=data_url(dataset, "cities.geojson") if geojson is None else geojson,
         states_geojson=data_url(dataset, "states.geojson") if states_geojson is None else states_geojson,
         measure=measure,
@@ -63,7 +65,22 @@ def jurisdiction_caveats(dataset: Dataset) -> dict[str, str]:
 
 
 def map_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
-    return map_figure(dataset, state.year, state.offence, state.measure, list(state.cities))
+    return map_figure(
+        dataset, state.year, state.offence, state.measure, list(state.cities), threshold=state.threshold
+    )
+
+
+@lru_cache(maxsize=64)
+def ranked_snapshot(dataset: Dataset, year: int, offence: str, threshold: float) -> pd.DataFrame:
+    """The year's snapshot with each city's rank by ratio (1 = highest, among cities with a ratio) and its
+    years in a row at or above ``threshold``, for the hover (issue 18). Cached: do not mutate."""
+    frame = snapshot(dataset, year, offence)
+    ratio = frame["ratio"].astype("Float64")
+    rank = ratio.rank(ascending=False, method="min")
+    streak = frame["geoid"].map(streak_above(all_series(dataset, offence), year, threshold))
+    return frame.assign(
+        rank=rank.where(ratio.notna()), streak=streak.where(ratio.notna()).astype("Float64").fillna(pd.NA)
+    )
 
 
 @lru_cache(maxsize=8)
@@ -97,7 +114,9 @@ def colour_scale_values(dataset: Dataset, offence: str, measure: str) -> pd.Seri
 
 
 @lru_cache(maxsize=256)
-def map_snapshot(dataset: Dataset, year: int, offence: str, measure: str) -> tuple[dict, str]:
+def map_snapshot(
+    dataset: Dataset, year: int, offence: str, measure: str, threshold: float = DEFAULT_THRESHOLD
+) -> tuple[dict, str]:
     """What a recolour sends (colours, hover numbers, colour axis) and the title; cached per view.
 
     Cached because the result depends only on these four values and moving the year slider
@@ -105,7 +124,11 @@ def map_snapshot(dataset: Dataset, year: int, offence: str, measure: str) -> tup
     """
     label = dataset.offence_label(offence)
     values = map_fig.map_values(
-        snapshot(dataset, year, offence), measure, label, year, colour_scale_values(dataset, offence, measure)
+        ranked_snapshot(dataset, year, offence, float(threshold)),
+        measure,
+        label,
+        year,
+        colour_scale_values(dataset, offence, measure),
     )
     return values, map_fig.map_title(label, measure, year)
 

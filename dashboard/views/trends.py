@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from dashboard.data.caveats import panel_caveats
 from dashboard.data.caution import caution_phrase, small_count
+from dashboard.data.caveats import panel_caveats
 from dashboard.data.dataset import Dataset
 from dashboard.data.joined import joined_years
 from dashboard.data.notes import national_display, review_flags

@@ -127,12 +127,14 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input(ids.YEAR, "value"),
         Input(ids.OFFENCE, "value"),
         Input(ids.MEASURE, "value"),
+        Input(ids.THRESHOLD, "value"),
         prevent_initial_call=True,
     )
-    def recolour_map(year: int, offence: str, measure: str):
-        """Patch colours, hover numbers, colour axis and title: names and geometry never travel."""
-        values, title = map_snapshot(dataset, int(year), offence, measure)
-        year_only = {t["prop_id"] for t in ctx.triggered} == {f"{ids.YEAR}.value"}
+    def recolour_map(year: int, offence: str, measure: str, threshold: float):
+        """Patch colours, hover numbers (with rank and years above the threshold), colour axis and title:
+        names and geometry never travel."""
+        values, title = map_snapshot(dataset, int(year), offence, measure, float(threshold))
+        year_only = {t["prop_id"] for t in ctx.triggered} <= {f"{ids.YEAR}.value", f"{ids.THRESHOLD}.value"}
         return recolour_patch(values, title, colour_axis=not year_only)
 
     @app.callback(

@@ -9,10 +9,11 @@ import urllib.request
 
 import pytest
 
+from dashboard.data.queries import ranked_cities
 from dashboard.data.state import parse_query
 from dashboard.views.headline import headline
 from tests.browser.conftest import screenshot
-from tests.browser.helpers import graph_data, wait_for_map
+from tests.browser.helpers import graph_data, map_pixel, wait_for_map
 
 pytestmark = pytest.mark.browser
 
@@ -62,6 +63,14 @@ def test_hero_map_headline_labels_play_and_table(browser, server_url, dataset) -
         named = labels(page, selected_only=True)
         assert set(SELECTED.values()) <= set(named), named
         assert len(labels(page)) > len(named), "program sites are named where there is room"
+        city = dataset.cities.loc["0107000"]  # Birmingham, AL: hover gives value, rank and years above
+        x, y = map_pixel(page, float(city["lon"]), float(city["lat"]))
+        page.mouse.move(x, y)
+        page.wait_for_selector("#map .hoverlayer .hovertext")
+        hover = page.text_content("#map .hoverlayer") or ""
+        ranked = ranked_cities(dataset, "psp-2017", "violent_crime", 2015, 1.5).set_index("geoid")
+        assert f"Rank by ratio: {int(ranked.at['0107000', 'rank'])}" in hover, hover
+        assert f"threshold: {int(ranked.at['0107000', 'streak'])}" in hover, hover
         screenshot(page, "30-hero-map-1440x900", full_page=False)
         page.click("[data-region=alaska]")  # Alaska is one click away; Lower 48 brings the view back
         page.wait_for_function(

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from dashboard.data.measures import city_series, national_for_display, year_snapshot
+from dashboard.data.queries import ranked_cities
 from dashboard.data.ranking import ranking_frame, streak_above
 from dashboard.data.state import ViewState
 from dashboard.figures import map as map_fig
@@ -46,10 +47,13 @@ def test_hover_shows_published_figures(dataset) -> None:
     values, _title = map_snapshot(dataset, 2015, "violent_crime", "rate")
     program = year_snapshot(dataset, 2015, "violent_crime").query("is_program").reset_index(drop=True)
     memphis = program.index[program["geoid"] == "4748000"][0]
-    rate, count, ratio = values["program_hover"][memphis]
+    rate, count, ratio, rank, streak = values["program_hover"][memphis]
     assert values["program_flags"][memphis] == ""
     assert (rate, count) == (round(float(program.at[memphis, "rate"]), 1), int(program.at[memphis, "count"]))
     assert ratio == round(float(program.at[memphis, "ratio"]), 2)
+    # issue 18: rank and years in a row at or above the threshold, as the ranking chart has them
+    ranked = ranked_cities(dataset, "psp-2017", "violent_crime", 2015, 1.5).set_index("geoid")
+    assert (rank, streak) == (int(ranked.at["4748000", "rank"]), int(ranked.at["4748000", "streak"]))
     assert "customdata[0]:,.1f" in map_fig.HOVER_TEMPLATE and map_fig.HOVER_FALLBACK == "no data"
 
 
