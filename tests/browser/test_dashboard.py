@@ -169,7 +169,7 @@ def test_a_part_year_is_a_gap_and_says_so_in_hover_panel_and_table(page, server_
     y_by_year = dict(zip(line["x"], line["y"], strict=True))
     assert y_by_year[2005] is None and y_by_year[2004] > 0 and y_by_year[2006] > 0
     assert "Part year, not drawn: 2005" in trend_panel_titles(page)
-    page.click("#trends-table-toggle")
+    page.locator("#trends-table-toggle label", has_text="Table").click()  # the Chart | Table switch
     page.wait_for_function(
         "() => (document.querySelector('#trends-table') || {}).innerText?.includes('part year: 6 of 12')"
     )
