@@ -18,6 +18,14 @@ def wait_for_map(page, timeout: float = 30_000) -> None:
         }""",
         timeout=timeout,
     )
+    # ... and has finished drawing the fitted view (a busy main thread swallowed the next click or keys)
+    page.evaluate(
+        """() => new Promise(done => {
+            const map = document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot.map;
+            map.once('idle', done);
+            map.triggerRepaint();
+        })"""
+    )
 
 
 def rendered_city_ids(page) -> list[str]:

@@ -248,6 +248,9 @@ def test_callback_responses_are_gzipped(make_client) -> None:
         ids.YEAR_RANGE: [2000, 2016],
         ids.ALIGN: "calendar",
         ids.COHORT: "psp-2017",
+        ids.TREND_BASE: None,  # issue 18: change since, scale, rolling average
+        ids.TREND_SCALE: "linear",
+        ids.TREND_SMOOTH: 1,
     }
     body = {
         "output": dependency["output"],
