@@ -132,14 +132,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       var strong = trace.strong[i];
       var w = trace.text[i].length * LABEL_PX * (strong ? 0.62 : 0.56) + 8;
       var h = LABEL_PX + 6;
-      var sides = [[x + 9, y - h / 2], [x - 9 - w, y - h / 2], [x - w / 2, y - h - 8]];
+      var sides = [[x + 9, y - h / 2], [x - 9 - w, y - h / 2], [x - w / 2, y - h - 8], [x - w / 2, y + 8]];
       for (var s = 0; s < sides.length; s++) {
         var b = { l: sides[s][0], t: sides[s][1], r: sides[s][0] + w, b: sides[s][1] + h };
         var clash = placed.some(function (o) {
           return b.l < o.r && o.l < b.r && b.t < o.b && o.t < b.b;
         });
         var last = s === sides.length - 1;
-        if ((!clash && b.l >= 0) || (strong && last)) { /* a selected place is always named */
+        /* on a desktop a selected place is always named; on a phone a name that would cover another
+           waits for a zoom (tapping still names every place) */
+        if ((!clash && b.l >= 0) || (strong && last && canvas.width >= 700)) {
           placed.push(b);
           html.push(
             '<span class="map-label' + (strong ? " selected" : "") + '" style="left:' + Math.round(b.l) +

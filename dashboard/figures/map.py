@@ -123,7 +123,7 @@ PAGE_COLORBAR = {  # the page's legend lies across the top right: the map keeps 
     "yanchor": "bottom",
     "ypad": 4,
     "lenmode": "pixels",
-    "len": 340,
+    "len": 300,
     "thickness": 12,
 }
 
