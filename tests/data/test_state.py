@@ -85,3 +85,16 @@ def test_every_psp_cohort_and_all_psp_are_url_values(dataset) -> None:
     state = parse_query("cohort=all-psp", dataset)
     assert len(state.cities) == 40  # MAX_CITIES for the trends, and said: the map and ranking show all
     assert state.notices == ("Only the first 40 of the cohort's 63 cities are shown.",)
+
+
+def test_issue_18_parameters_round_trip_and_bad_values_say_so(dataset) -> None:
+    state = parse_query("tables=Ranking,trends&small=EXCLUDE&base=2010&scale=log&smooth=3", dataset)
+    assert state.tables == ("trends", "ranking") and state.small == "exclude"
+    assert (state.base, state.scale, state.smooth) == (2010, "log", 3)
+    assert parse_query(state.to_query(), dataset) == state
+    assert "tables" not in ViewState().to_query() and "smooth" not in ViewState().to_query()
+    bad = parse_query("tables=pie&small=maybe&base=1066&scale=sqrt&smooth=2", dataset)
+    assert (bad.tables, bad.small, bad.base, bad.scale, bad.smooth) == ((), "show", None, "linear", 1)
+    text = " ".join(bad.notices)
+    for fragment in ("pie", "maybe", "1066", "sqrt", "smooth"):
+        assert fragment in text
