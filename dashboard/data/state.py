@@ -34,7 +34,7 @@ DEFAULT_COHORT = "psp-2017"
 THRESHOLD_RANGE = (1.0, 10.0)
 MAX_CITIES = 40
 DEFAULT_FROM = 1985
-PANELS = ("map", "trends", "ranking")  # what ``tables=`` may name (the registry's charts)
+PANELS = ("map", "trends", "ranking", "outcomes")  # what ``tables=`` may name (the registry's charts)
 SMALL_CHOICES = ("show", "exclude")
 SCALES = ("linear", "log")
 SMOOTHS = ("1", "3")
@@ -159,7 +159,7 @@ def _panels(raw: str, notices: list[str]) -> tuple[str, ...]:
             unknown.append(token.strip())
     if unknown:
         notices.append(
-            f"Unknown panel(s) in tables ignored: {_clip(', '.join(unknown))} (use map, trends, ranking)."
+            f"Unknown panel(s) in tables ignored: {_clip(', '.join(unknown))} (use {', '.join(PANELS)})."
         )
     return tuple(t for t in PANELS if t in chosen)
 
