@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from dashboard.data.state import cohort_members, cohort_options
 from tests.browser.conftest import screenshot
@@ -47,11 +48,18 @@ def in_bounds(page, city) -> bool:
 
 
 def choose_cohort(page, dataset, cohort: str) -> None:
-    """Pick a cohort in the cohort list as a person would (type its label, Enter) and wait for the map."""
+    """Pick a cohort in the cohort list as a person would (open it, click the label) and wait for the map."""
     label = cohort_options(dataset)[cohort]
-    page.click("#cohort")
-    page.keyboard.type(label)
-    page.get_by_role("option", name=label).first.click()
+    for attempt in range(3):  # on a busy machine a redraw can swallow the click that opens the list
+        page.click("#cohort")
+        option = page.get_by_role("option", name=label, exact=True).first
+        try:
+            option.click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
     page.wait_for_function(f"() => window.location.search.includes('cohort={cohort}')")
     members = cohort_members(dataset, cohort)[:40]
     page.wait_for_function(
