@@ -68,18 +68,11 @@ def parse_city_table(table: CityTable) -> list[dict]:
 
 def _parse_city_table(table: CityTable) -> list[dict]:
     where = f"{table.source} ({table.path.name})"
-    rows = cius.read_xls_rows(table.path)
-    header_index = cius.find_header(rows, ("city",), where)
-    header = rows[header_index]
-    printed_year = cius.title_year(rows, header_index)
-    if printed_year is not None and printed_year != table.year:
-        raise ValueError(f"{where}: title says {printed_year}")
-    keys = [cius.header_key(c) for c in header]
-    if "state" not in keys:
+    opened = cius.open_table(table.path, table.year, "city", where, population=True)
+    rows, header_index, header, columns = opened.rows, opened.header_index, opened.header, opened.columns
+    if "state" not in opened.keys:
         raise ValueError(f"{where}: no State column in {header!r}")
-    state_col, city_col = keys.index("state"), keys.index("city")
-    columns = cius.detect_columns(header, table.year)
-    cius.require_columns(columns, population=True, where=where)
+    state_col, city_col = opened.keys.index("state"), opened.keys.index("city")
     if "rape_mixed" in columns:
         raise ValueError(f"{where}: rape column of unknown definition")
     header_marks = [m for c in header for m in cius.split_marks(str(c))[1]]

@@ -311,3 +311,28 @@ def title_year(rows: Sequence[Sequence[object]], header_index: int) -> int | Non
             if match:
                 return int(match[1])
     return None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CIUS workbook read up to its header: what every table parser starts from."""
+
+    rows: list[list[object]]
+    header_index: int
+    header: list[object]
+    keys: list[str]  # header_key of each header cell
+    columns: dict[str, int]  # detect_columns of the header
+
+
+def open_table(path: Path, year: int, label_key: str, where: str, *, population: bool) -> Table:
+    """Read a CIUS table, find the header row naming ``label_key``, check the title's year against
+    ``year`` and map the offence columns (``require_columns``), or raise a ValueError naming ``where``."""
+    rows = read_xls_rows(path)
+    header_index = find_header(rows, (label_key,), where)
+    header = rows[header_index]
+    printed_year = title_year(rows, header_index)
+    if printed_year is not None and printed_year != year:
+        raise ValueError(f"{where}: title says {printed_year}")
+    columns = detect_columns(header, year)
+    require_columns(columns, population=population, where=where)
+    return Table(rows, header_index, header, [header_key(c) for c in header], columns)

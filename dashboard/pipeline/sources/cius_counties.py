@@ -64,16 +64,9 @@ def parse_table_10(path: Path, year: int, agencies: list[dict[str, str]]) -> lis
 def _parse_rows(path: Path, year: int, agencies: list[dict[str, str]]) -> list[dict]:
     source = f"FBI CIUS {year} Table 10 (county agencies)"
     where = f"{source} ({path.name})"
-    rows = cius.read_xls_rows(path)
-    header_index = cius.find_header(rows, ("county",), where)
-    header = rows[header_index]
-    printed_year = cius.title_year(rows, header_index)
-    if printed_year is not None and printed_year != year:
-        raise ValueError(f"{where}: title says {printed_year}")
-    keys = [cius.header_key(c) for c in header]
-    state_col, label_col = keys.index("state"), keys.index("county")
-    columns = cius.detect_columns(header, year)
-    cius.require_columns(columns, population=False, where=where)
+    table = cius.open_table(path, year, "county", where, population=False)
+    rows, header_index, columns = table.rows, table.header_index, table.columns
+    state_col, label_col = table.keys.index("state"), table.keys.index("county")
     end = next((i for i in range(header_index + 1, len(rows)) if cius.footnote_row(rows[i])), len(rows))
     footnotes = cius.read_footnotes(rows, end, where)
     wanted = {(a["state"], a["printed"]): a for a in agencies}

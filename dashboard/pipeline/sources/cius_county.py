@@ -38,16 +38,9 @@ def _parse_table_10(path: Path, year: int) -> list[dict]:
 def _parse_camden_row(path: Path, year: int) -> list[dict]:
     source = f"FBI CIUS {year} Table 10 (New Jersey)"
     where = f"{source} ({path.name})"
-    rows = cius.read_xls_rows(path)
-    header_index = cius.find_header(rows, ("county",), where)
-    header = rows[header_index]
-    printed_year = cius.title_year(rows, header_index)
-    if printed_year is not None and printed_year != year:
-        raise ValueError(f"{where}: title says {printed_year}")
-    keys = [cius.header_key(c) for c in header]
-    agency_col = keys.index("county")
-    columns = cius.detect_columns(header, year)
-    cius.require_columns(columns, population=False, where=where)
+    table = cius.open_table(path, year, "county", where, population=False)
+    rows, header_index, columns = table.rows, table.header_index, table.columns
+    agency_col = table.keys.index("county")
 
     # The state heading ("NEW JERSEY1" in 2015) sits in the title rows and may carry a footnote.
     state_label = next(
