@@ -38,8 +38,10 @@ def panel_caveats(
 ) -> dict[str, str]:
     """geoid -> the caveat lines for its panel ("" lines left out), joined with <br>."""
     notes: dict[str, str] = {}
+    shown = dataset.crime[dataset.crime["geoid"].isin(geoids)]
+    by_city = dict(tuple(shown.groupby("geoid", sort=False)))  # one pass over the table, not one per city
     for geoid in geoids:
-        crime = dataset.crime[dataset.crime["geoid"] == geoid]
+        crime = by_city.get(geoid, shown.iloc[0:0])
         lines = [_jurisdiction(dataset, geoid, crime, year_from, year_to)]
         if dataset.cities.at[geoid, "geography"] == "county" and measure != "count":
             lines.append("County table: no population, so no rate (choose Count)")
