@@ -134,6 +134,28 @@ OUTCOME_VERDICTS: tuple[str, ...] = (
 )
 
 
+# Every place of the FBI city tables (issue 13): geodata/places_year.csv and geodata/places.csv.
+PLACE_KINDS: tuple[str, ...] = (
+    "census place",
+    "county subdivision",
+    "unmatched: ambiguous name",
+    "unmatched: not in the 2010 gazetteer",
+)
+PLACES_YEAR_COLUMNS: tuple[str, ...] = (
+    "geoid",
+    "state",
+    "agency",
+    "year",
+    "population",
+    *OFFENCES,
+    "rape_definition",
+    "peer_group",
+    "place_kind",
+    "source",
+)
+PLACES_COLUMNS: tuple[str, ...] = ("geoid", "name", "state", "lon", "lat")
+
+
 def peer_group_of(population: float | None) -> str:
     """The FBI population group of a place of ``population`` people ("" when unknown)."""
     if population is None or population != population or population <= 0:

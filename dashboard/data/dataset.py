@@ -24,7 +24,7 @@ DATA_FILES = (
 )
 # Loaded when present (issues 13, 14): a data folder from before them still opens, without peer comparison
 # or the outcomes panel.
-OPTIONAL_DATA_FILES = ("peer_groups_year.csv", "outcomes.csv")
+OPTIONAL_DATA_FILES = ("peer_groups_year.csv", "outcomes.csv", "places_year.csv", "places.csv")
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: one loaded dataset per process
@@ -38,6 +38,8 @@ class Dataset:
     breaks: pd.DataFrame
     offences: pd.DataFrame
     version: str
+    places_year: pd.DataFrame | None = None  # every city-table row (places_year.csv, issue 13)
+    place_points: pd.DataFrame | None = None  # name and point per Census place, by geoid (places.csv)
     peers: pd.DataFrame | None = None  # year x FBI population group sums (peer_groups_year.csv)
     outcomes: pd.DataFrame | None = None  # PSP site x year against its synthetic control (outcomes.csv)
 
@@ -141,6 +143,7 @@ def load_dataset(folder: Path | None = None, config_dir: Path | None = None) -> 
     if path.is_file():
         outcomes = v.validate_outcomes(v.read_csv_strict(path, v.OUTCOME_COLUMNS, exact=True), path)
         v.check_known_geoids(outcomes, known, path, "cities.geojson")
+    places_year, place_points = _all_places(folder)
     dataset = Dataset(
         cities=cities,
         city_geojson=city_geojson,
@@ -153,9 +156,24 @@ def load_dataset(folder: Path | None = None, config_dir: Path | None = None) -> 
         version=dataset_version(folder),
         peers=peers,
         outcomes=outcomes,
+        places_year=places_year,
+        place_points=place_points,
     )
     log.info("loaded %s: %d cities, %d city-years", dataset.version, len(cities), len(crime))
     return dataset
+
+
+def _all_places(folder: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """places_year.csv and places.csv (issue 13), both or neither: without them the map and ranking keep to
+    the cities of crime_city_year.csv."""
+    rows_path, points_path = folder / "places_year.csv", folder / "places.csv"
+    if not (rows_path.is_file() and points_path.is_file()):
+        return None, None
+    rows = v.read_csv_strict(rows_path, v.PLACES_YEAR_COLUMNS, exact=True)
+    rows = v.validate_places_year(rows, rows_path)
+    points = v.read_csv_strict(points_path, v.PLACES_COLUMNS, exact=True)
+    points = v.validate_place_points(points, points_path)
+    return rows, points.set_index("geoid", drop=False)
 
 
 @lru_cache(maxsize=4)

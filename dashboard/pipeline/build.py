@@ -25,7 +25,16 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data import validate as validation
-from dashboard.pipeline import coverage, dispositions, outcomes, peers, screening, screens, sites
+from dashboard.pipeline import (
+    coverage,
+    dispositions,
+    outcomes,
+    peers,
+    place_series,
+    screening,
+    screens,
+    sites,
+)
 from dashboard.pipeline import places as all_places
 from dashboard.pipeline.boundaries import assemble, census
 from dashboard.pipeline.boundaries.counties import add_counties
@@ -254,6 +263,11 @@ def build(sources: Path, out: Path) -> BuildResult:
         + "\n".join(["", *all_places.match_rate_markdown(every_place)]),
         "unmatched_places.csv": csv_text(all_places.unmatched_csv(every_place)),
     }
+    with step("writing every place's rows", sources / "boundaries"):  # issue 13: the all-places map
+        places_year = place_series.places_year_rows(every_place, city_table_rows)
+        result.files["places_year.csv"] = csv_text(places_year)
+        points = place_series.place_points(sources, set(places_year["geoid"].dropna()))
+        result.files["places.csv"] = csv_text(points)
     result.files["SCREENING.md"] = report
     return result
 

@@ -27,6 +27,8 @@ def test_rebuild_matches_committed_files_byte_for_byte(rebuilt) -> None:
         "crime_national_year.csv",
         "peer_groups_year.csv",
         "unmatched_places.csv",
+        "places_year.csv",
+        "places.csv",
         "outcomes.csv",
         "COVERAGE.md",
         "SCREENING.md",

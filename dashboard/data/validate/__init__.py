@@ -29,6 +29,7 @@ from dashboard.data.validate.geojson import (
     load_feature_collection,
     load_states,
 )
+from dashboard.data.validate.places import validate_place_points, validate_places_year
 from dashboard.data.validate.readers import (
     YEAR_RANGE,
     check_row_shapes,
@@ -64,7 +65,7 @@ from dashboard.data.validate.tables import (
     validate_programs,
 )
 from dashboard.errors import DataFileError
-from dashboard.schema import OUTCOME_COLUMNS, PEER_COLUMNS
+from dashboard.schema import OUTCOME_COLUMNS, PEER_COLUMNS, PLACES_COLUMNS, PLACES_YEAR_COLUMNS
 
 __all__ = [
     "ANNOUNCED_PATTERN",
@@ -79,6 +80,8 @@ __all__ = [
     "OFFENCE_GROUPS",
     "OUTCOME_COLUMNS",
     "PEER_COLUMNS",
+    "PLACES_COLUMNS",
+    "PLACES_YEAR_COLUMNS",
     "PROGRAM_COLUMNS",
     "STATEFP_PATTERN",
     "STATE_PROPERTIES",
@@ -113,5 +116,7 @@ __all__ = [
     "validate_national_years",
     "validate_outcomes",
     "validate_peer_groups",
+    "validate_place_points",
+    "validate_places_year",
     "validate_programs",
 ]
