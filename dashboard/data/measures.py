@@ -66,6 +66,15 @@ def city_series(dataset: Dataset, geoids: list[str] | None, offence: str) -> pd.
         frame["months_reported"] = pd.array([pd.NA] * len(frame), dtype="Int64")
     frame["part_year"] = (frame["months_reported"].fillna(12) < 12).astype(bool)
     frame["rate"] = rate_per_100k(frame["count"], frame["population"]).where(~frame["part_year"])
+    frame = with_comparisons(dataset, frame, offence)
+    frame.insert(1, "label", frame["geoid"].map(dataset.cities["label"]))
+    return frame.sort_values(["label", "year"]).reset_index(drop=True)
+
+
+def with_comparisons(dataset: Dataset, frame: pd.DataFrame, offence: str) -> pd.DataFrame:
+    """``frame`` (year, population, rate, rape_definition) with national_rate and ratio, then peer_group,
+    peer_rate and ratio_to_peer. The national value is matched on year and, for violent crime and rape, on
+    the same rape definition as the place's figure."""
     national = national_series(dataset, offence)
     if bool(dataset.offences.at[offence, "rape_linked"]):
         keys = ["year", "rape_definition"]
@@ -78,8 +87,7 @@ def city_series(dataset: Dataset, geoids: list[str] | None, offence: str) -> pd.
     frame["peer_group"] = [peer_group_of(None if pd.isna(p) else float(p)) for p in frame["population"]]
     frame = frame.merge(peer_series(dataset, offence), on=["year", "peer_group"], how="left")
     frame["ratio_to_peer"] = ratio_to_national(frame["rate"], frame["peer_rate"])
-    frame.insert(1, "label", frame["geoid"].map(dataset.cities["label"]))
-    return frame.sort_values(["label", "year"]).reset_index(drop=True)
+    return frame
 
 
 def peer_series(dataset: Dataset, offence: str) -> pd.DataFrame:

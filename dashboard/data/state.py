@@ -5,7 +5,9 @@ Parameters: cities (comma-separated 7-digit GEOIDs, 5-digit for a county site), 
 every older link reads and writes as before); issue 18 adds tables (panels shown as a table: map,trends,
 ranking), small (show|exclude: the ranking leaves out values resting on few offences), base (a year: the
 trends show the change since it, in %), scale (linear|log) and smooth (1|3: a 3-year rolling average),
-each written only when not the default. Unknown or invalid values never crash:
+each written only when not the default; issue 13 adds minpop (0|10k|25k|50k|100k: the population floor of
+the map and ranking, default 100k) and band (all|250k+|100k-250k|50k-100k|25k-50k|10k-25k|under-10k: the
+ranking among places of one size). Unknown or invalid values never crash:
 they are dropped and a notice says what was ignored.
 """
 
@@ -20,6 +22,7 @@ import pandas as pd
 from dashboard.data.dataset import Dataset
 from dashboard.data.joined import ALIGNS
 from dashboard.data.measures import MEASURES
+from dashboard.data.places import BANDS, DEFAULT_MINPOP, MINPOPS
 from dashboard.schema import OFFENCES, cohort_slug
 
 __all__ = ["cohort_slug"]  # re-exported: the URL form of a cohort label lives in schema
@@ -103,6 +106,8 @@ class ViewState:
     base: int | None = None  # trends: change since this year, in % (issue 18)
     scale: str = "linear"  # trends y axis (issue 18)
     smooth: int = 1  # trends: 3 = a 3-year rolling average (issue 18)
+    minpop: int = DEFAULT_MINPOP  # the map and ranking's population floor (issue 13; 0 = every place)
+    band: str = "all"  # the ranking's population group (issue 13): "all", or a schema.PEER_GROUPS id
     notices: tuple[str, ...] = field(default=(), compare=False)
     cities_cut: bool = field(default=False, compare=False)  # the link named more than MAX_CITIES cities
 
@@ -125,6 +130,8 @@ class ViewState:
             "base": "" if self.base is None else str(self.base),
             "scale": "" if self.scale == "linear" else self.scale,
             "smooth": "" if self.smooth == 1 else str(self.smooth),
+            "minpop": "" if self.minpop == DEFAULT_MINPOP else minpop_token(self.minpop),
+            "band": "" if self.band == "all" else self.band,
         }
         params.update({k: v for k, v in extra.items() if v})
         return "?" + urlencode(params, safe=",")
@@ -146,6 +153,26 @@ def _choice(key: str, raw: str, options, current: str, hint: str, notices: list[
     if chosen != raw:
         notices.append(f"{key.capitalize()} “{_clip(raw)}” read as “{chosen}”.")
     return chosen
+
+
+def minpop_token(minpop: int) -> str:
+    """100000 -> "100k"; 0 -> "0" (every place): the URL form of a population floor."""
+    return f"{minpop // 1000}k" if minpop else "0"
+
+
+def _minpop(raw: str, notices: list[str]) -> int | None:
+    """``minpop=10k`` / ``10000`` / ``10,000`` / ``all`` -> 10000 (or 0); None, with a notice, otherwise."""
+    text = raw.strip().lower().replace(",", "").replace("_", "")
+    value = 0 if text in ("all", "0") else None
+    if text.endswith("k") and text[:-1].isdigit():
+        value = int(text[:-1]) * 1000
+    elif text.isascii() and text.isdigit():
+        value = int(text)
+    if value not in MINPOPS:
+        allowed = ", ".join(minpop_token(m) for m in MINPOPS)
+        notices.append(f"Population floor “{_clip(raw)}” ignored (use {allowed}).")
+        return None
+    return value
 
 
 def _panels(raw: str, notices: list[str]) -> tuple[str, ...]:
@@ -204,6 +231,11 @@ def parse_query(query: str | Mapping[str, list[str]], dataset: Dataset) -> ViewS
             notices.append(f"Base year “{_clip(raw)}” ignored (data cover {min(years)}–{max(years)}).")
     if "tables" in first:
         state = replace(state, tables=_panels(first["tables"], notices))
+    if "minpop" in first and (minpop := _minpop(first["minpop"], notices)) is not None:
+        state = replace(state, minpop=minpop)
+    if "band" in first:
+        band = _choice("band", first["band"], BANDS, state.band, f" (use {', '.join(BANDS)})", notices)
+        state = replace(state, band=band)
     if state.year_from > state.year_to:
         notices.append("“from” was after “to”; the two were swapped.")
         state = replace(state, year_from=state.year_to, year_to=state.year_from)

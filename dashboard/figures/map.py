@@ -19,10 +19,12 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from dashboard.figures.common import MEASURE_LABELS, apply_base_layout, theme, wrap_title
+from dashboard.figures.map_places import places_trace
 from dashboard.schema import FLAG_PREFIX, NOTE_SEPARATOR
 
 RATIO_LOG2_RANGE = 2.0  # colour scale spans 1/4x .. 4x the national rate
 (
+    TRACE_PLACES,  # issue 13: every other place of the FBI city tables, dots filled in the browser
     TRACE_NO_DATA,
     TRACE_CONTEXT,
     TRACE_PROGRAM,
@@ -32,7 +34,7 @@ RATIO_LOG2_RANGE = 2.0  # colour scale spans 1/4x .. 4x the national rate
     TRACE_SELECTED,
     TRACE_LABELS,  # issue 18: names of the program sites (drawn as HTML by assets/atlas.js)
     TRACE_SELECTED_LABELS,  # issue 18: names of the selected places (patched with the selection)
-) = range(9)
+) = range(10)
 LABEL_TRACE_NAMES = ("Program labels", "Selected labels")
 PROGRAM_MARKER_SIZE = 11
 PROGRAM_RING_SIZE = 16  # a dark disc under each program marker: its outline at every zoom
@@ -333,6 +335,7 @@ def build_map_figure(
     hover = {"hovertemplate": HOVER_TEMPLATE, "hovertemplatefallback": HOVER_FALLBACK}
     geo = {"geojson": geojson, "featureidkey": "properties.geoid"}
     traces: list = [
+        places_trace(),
         go.Choroplethmap(
             **geo,
             **hover,

@@ -24,13 +24,18 @@ from dashboard.errors import ExportError, ExportTimeout, RequestError
 from dashboard.publish.exports import briefing as briefing_export
 from dashboard.publish.exports import charts as export_charts
 from dashboard.publish.exports import csv as export_csv
+from dashboard.publish.exports.ranking_csv import ranking_csv
 from dashboard.serve.cache import CACHE_HEADER, WORKER_HEADER, get_cache, worker_id
 from dashboard.views.registry import CHARTS
 
 log = logging.getLogger(__name__)
 
 # Charts whose numbers download as /export/<chart>.csv (issue 14); the others' are in /export/data.csv.
-CSV_EXPORTS = {"trends": export_csv.view_csv, "outcomes": export_csv.outcomes_csv}
+CSV_EXPORTS = {
+    "trends": export_csv.view_csv,
+    "outcomes": export_csv.outcomes_csv,
+    "ranking": ranking_csv,  # issue 13: every ranked place, with its peers
+}
 _CHART_FILE = re.compile(r"^(?P<chart>[a-z]+)\.(?P<fmt>[a-z0-9]+)$")
 
 

@@ -1,4 +1,4 @@
-"""Plain HTTP routes: ``/healthz`` and the curated data files under ``/data/``."""
+"""Plain HTTP routes: ``/healthz``, the curated data files under ``/data/`` and the all-places map layer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 import flask
 
 from dashboard.data.dataset import DATA_FILES, OPTIONAL_DATA_FILES, Dataset
+from dashboard.schema import OFFENCES
+from dashboard.views.places_layer import places_layer_json
 
 STATIC_MAX_AGE = 24 * 3600
 VERSIONED_MAX_AGE = 365 * 24 * 3600
@@ -35,6 +37,18 @@ def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> Non
         return (
             f"<!doctype html><title>Data files</title><h1>Data files ({dataset.version})</h1><ul>{items}</ul>"
         )
+
+    @server.get("/data/places/<name>")
+    def places_layer(name: str):
+        """The all-places map layer of one offence (issue 13): fetched once, kept by the browser."""
+        offence = name.removesuffix(".json")
+        if not name.endswith(".json") or offence not in OFFENCES or dataset.place_points is None:
+            flask.abort(404)
+        response = flask.Response(places_layer_json(dataset, offence), mimetype="application/json")
+        versioned = flask.request.args.get("v") == dataset.version
+        age = f"max-age={VERSIONED_MAX_AGE}, immutable" if versioned else f"max-age={STATIC_MAX_AGE}"
+        response.headers["Cache-Control"] = f"public, {age}"
+        return response
 
     @server.get("/data/<name>")
     def data_file(name: str):

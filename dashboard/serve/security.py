@@ -37,6 +37,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from dashboard.data.dataset import Dataset
 from dashboard.data.joined import ALIGNS
 from dashboard.data.measures import MEASURES
+from dashboard.data.places import BANDS, MINPOPS
 from dashboard.data.state import MAX_CITIES, SCALES, THRESHOLD_RANGE, cohort_options
 from dashboard.publish.embed import frame_headers
 from dashboard.schema import OFFENCES
@@ -194,6 +195,8 @@ def value_rules(dataset: Dataset) -> dict[tuple[str, str], Rule]:
         (ids.TREND_SCALE, "value"): Rule(_choice(SCALES), "linear or log"),
         (ids.TREND_SMOOTH, "value"): Rule(_whole((1, 3)), "1 or 3"),
         (ids.SMALL, "value"): Rule(_or_null(_list_of(_choice(("exclude",)), most=1)), '[] or ["exclude"]'),
+        (ids.MINPOP, "value"): Rule(_whole(MINPOPS), "0, 10000, 25000, 50000 or 100000"),  # issue 13
+        (ids.BAND, "value"): Rule(_choice(BANDS), "all or an FBI population group"),
     }
 
 

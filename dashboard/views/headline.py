@@ -25,7 +25,14 @@ def group_name(dataset: Dataset, cohort: str) -> str:
 
 
 def headline_text(
-    ranked: pd.DataFrame, *, year: int, threshold: float, offence_label: str, group: str, left_out: str = ""
+    ranked: pd.DataFrame,
+    *,
+    year: int,
+    threshold: float,
+    offence_label: str,
+    group: str,
+    left_out: str = "",
+    universe: str = "cities",
 ) -> str:
     """The sentence from a ranking frame (``data.ranking.ranking_frame``): pure, so it is unit-tested."""
     offence = offence_label.lower()
@@ -34,7 +41,7 @@ def headline_text(
     above = ranked["above"].to_numpy(dtype=bool)
     chosen = (ranked["highlight"] != "other").to_numpy(dtype=bool)
     text = (
-        f"In {year}, {int(above.sum())} of {len(ranked)} cities with data had {offence} at least "
+        f"In {year}, {int(above.sum()):,} of {len(ranked):,} {universe} with data had {offence} at least "
         f"{threshold:g}× the national rate"
     )
     if chosen.any():
@@ -55,4 +62,5 @@ def headline(dataset: Dataset, state: ViewState) -> str:
         offence_label=label,
         group=group_name(dataset, state.cohort),
         left_out=ranking_view.left_out_phrase(n, label) if n else "",
+        universe=ranking_view.universe_words(state),  # issue 13: "places of 10,000+ people", ...
     )

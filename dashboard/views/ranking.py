@@ -7,10 +7,13 @@ import plotly.graph_objects as go
 
 from dashboard.data.caution import caution_phrase, small_count
 from dashboard.data.dataset import Dataset
-from dashboard.data.queries import ranked_cities
+from dashboard.data.places import BAND_LABELS, table_years
+from dashboard.data.queries import ranked_view, uses_every_place
 from dashboard.data.state import ViewState
 from dashboard.figures import ranking as ranking_fig
+from dashboard.figures import ranking_profile
 from dashboard.figures import trends as trends_fig
+from dashboard.schema import year_ranges
 from dashboard.views.tables import CAUTION_HEADER, TableData, caution_cell
 
 
@@ -32,9 +35,28 @@ def ranking_summary(ranked: pd.DataFrame, threshold: float, year: int, offence_l
     )
 
 
+MAX_BARS = 400  # beyond this many places the ranking is drawn as a curve (figures/ranking_profile.py)
+MAX_TABLE_ROWS = 100  # the table's first rows when thousands are ranked (the ranking CSV has them all)
+
+
+def _all_ranked(dataset: Dataset, state: ViewState) -> pd.DataFrame:
+    return ranked_view(
+        dataset, state.cohort, state.offence, state.year, state.threshold, state.minpop, state.band
+    )
+
+
 def _ranked(dataset: Dataset, state: ViewState) -> pd.DataFrame:
-    ranked = ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold)
+    ranked = _all_ranked(dataset, state)
     return leave_out_small(ranked)[0] if state.small == "exclude" else ranked
+
+
+def universe_words(state: ViewState) -> str:
+    """The places a view ranks, in words: "cities", "places of 10,000 to 24,999 people", ..."""
+    if state.band != "all":
+        return f"places of {BAND_LABELS[state.band]} people"
+    if state.minpop >= 100_000:
+        return "cities"
+    return f"places of {state.minpop:,}+ people" if state.minpop else "places"
 
 
 def leave_out_small(ranked: pd.DataFrame, below: int | None = None) -> tuple[pd.DataFrame, int]:
@@ -50,9 +72,7 @@ def left_out_count(dataset: Dataset, state: ViewState) -> int:
     """How many places the ranking leaves out for few offences (0 when it shows them all)."""
     if state.small != "exclude":
         return 0
-    return leave_out_small(ranked_cities(dataset, state.cohort, state.offence, state.year, state.threshold))[
-        1
-    ]
+    return leave_out_small(_all_ranked(dataset, state))[1]
 
 
 def ranking_figure(dataset: Dataset, state: ViewState) -> go.Figure:
@@ -61,6 +81,16 @@ def ranking_figure(dataset: Dataset, state: ViewState) -> go.Figure:
     ranked = _ranked(dataset, state)
     if ranked.empty:
         return trends_fig.empty_figure(no_data_message(label, state.year), dataset.version)
+    if len(ranked) > MAX_BARS:  # issue 13: thousands of places read as one curve
+        return ranking_profile.build_profile_figure(
+            ranked,
+            year=state.year,
+            threshold=state.threshold,
+            offence_label=label,
+            version=dataset.version,
+            universe=universe_words(state),
+            selected=state.cities,
+        )
     fig = ranking_fig.build_ranking_figure(
         ranked, year=state.year, threshold=state.threshold, offence_label=label, version=dataset.version
     )
@@ -93,13 +123,54 @@ def hatch_small_counts(fig: go.Figure, ranked: pd.DataFrame, note: str) -> go.Fi
     return fig
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+def places_summary(ranked: pd.DataFrame, state: ViewState, offence_label: str, years: tuple[int, ...]) -> str:
+    """Issue 13's question in words: among places of this size, how many cleared the threshold, which of
+    them are in a program, and where each selected place stood (rank, ratio to the US and to its peers,
+    years in a row)."""
+    threshold, year, n = state.threshold, state.year, len(ranked)
+    above = ranked["above"].to_numpy(dtype=bool)
+    highlighted = ranked["highlight"].to_numpy() != "other"
+    chosen = int((above & highlighted).sum())
+    text = (
+        f"Among the {n:,} {universe_words(state)} with a figure for {year}, {int(above.sum()):,} had a "
+        f"{offence_label.lower()} rate at least {threshold:g}× the national rate: {chosen} of them "
+        f"{'is' if chosen == 1 else 'are'} in the highlighted program cohort(s)."
+    )
+    for r in ranked[ranked["geoid"].isin(state.cities)].head(3).itertuples():
+        peer = "" if pd.isna(r.ratio_to_peer) else f" and {r.ratio_to_peer:.2f}× places of its size"
+        run = f"at or above {threshold:g}× for {int(r.streak)} year{'s' if r.streak != 1 else ''} in a row"
+        text += (
+            f" {r.label} ranked {_ordinal(int(r.rank))} of {n:,}: {r.ratio:.2f}× the national rate{peer}; "
+            + (run + "." if r.streak else f"below {threshold:g}×.")
+        )
+    if years and year not in years:
+        text += (
+            f" There is no FBI table of every place for {year} (only {year_ranges(years)}): only the cities "
+            "of 100,000+ and the program sites have a figure."
+        )
+    elif years:
+        text += (
+            f" Places under 100,000 have figures only for {year_ranges(years)}: a missing year ends a run "
+            "of years in a row."
+        )
+    return text
+
+
 def ranking_summary_text(dataset: Dataset, state: ViewState) -> str:
     """The ranking's summary sentence (shown under the chart, and its alt text)."""
     label = dataset.offence_label(state.offence)
     ranked = _ranked(dataset, state)
     if ranked.empty:
         return no_data_message(label, state.year)
-    text = ranking_summary(ranked, state.threshold, state.year, label)
+    if uses_every_place(dataset, state.minpop, state.band):
+        text = places_summary(ranked, state, label, table_years(dataset))
+    else:
+        text = ranking_summary(ranked, state.threshold, state.year, label)
     left_out = left_out_count(dataset, state)
     return text + (f" {left_out_phrase(left_out, label).capitalize()}." if left_out else "")
 
@@ -134,18 +205,27 @@ def sustained_table(dataset: Dataset, state: ViewState) -> TableData | None:
     )
 
 
+def table_rows(ranked: pd.DataFrame, selected: tuple[str, ...]) -> tuple[pd.DataFrame, str]:
+    """The rows a table lists: all of them up to ``MAX_TABLE_ROWS``; beyond, the first ones plus every
+    highlighted or selected place, and words saying so."""
+    if len(ranked) <= MAX_TABLE_ROWS:
+        return ranked, ""
+    keep = (ranked.index < MAX_TABLE_ROWS) | (ranked["highlight"] != "other") | ranked["geoid"].isin(selected)
+    note = (
+        f" (the first {MAX_TABLE_ROWS} of {len(ranked):,}, and every highlighted or selected place below "
+        "them; the ranking CSV lists every place)"
+    )
+    return ranked[keep.to_numpy(dtype=bool)], note
+
+
 def ranking_table(dataset: Dataset, state: ViewState) -> TableData:
     label = dataset.offence_label(state.offence)
+    ranked, note = table_rows(_ranked(dataset, state), state.cities)
+    peers = uses_every_place(dataset, state.minpop, state.band)
+    headers = ("City", "Rank", "Ratio", "Highlighted cohort", f"Years in a row ≥ {state.threshold:g}×")
     return TableData(
-        caption=f"{label}, {state.year}: cities ranked by ratio to the national rate",
-        headers=(
-            "City",
-            "Rank",
-            "Ratio",
-            "Highlighted cohort",
-            f"Years in a row ≥ {state.threshold:g}×",
-            CAUTION_HEADER,
-        ),
+        caption=f"{label}, {state.year}: {universe_words(state)} ranked by ratio to the national rate{note}",
+        headers=(*headers, *(("Times places of its size",) if peers else ()), CAUTION_HEADER),
         rows=tuple(
             (
                 r.label,
@@ -153,8 +233,9 @@ def ranking_table(dataset: Dataset, state: ViewState) -> TableData:
                 f"{r.ratio:.2f}×",
                 "" if r.highlight == "other" else r.highlight,
                 str(r.streak),
+                *((("" if pd.isna(r.ratio_to_peer) else f"{r.ratio_to_peer:.2f}×"),) if peers else ()),
                 caution_cell(r.count),
             )
-            for r in _ranked(dataset, state).itertuples()
+            for r in ranked.itertuples()
         ),
     )

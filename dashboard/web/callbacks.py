@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 from dash import ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
 from dashboard.data.dataset import Dataset
+from dashboard.data.places import DEFAULT_MINPOP
 from dashboard.data.state import ALL_CITIES, MAX_CITIES, ViewState, cohort_members, parse_query
 from dashboard.figures.common import title_layout
 from dashboard.figures.map import (
@@ -42,6 +43,8 @@ CONTROL_PROPS = (
     (ids.TREND_SCALE, "value"),
     (ids.TREND_SMOOTH, "value"),
     (ids.SMALL, "value"),
+    (ids.MINPOP, "value"),  # issue 13
+    (ids.BAND, "value"),
     *[(ids.table_toggle(chart), "value") for chart in CHARTS],
 )
 
@@ -59,6 +62,8 @@ def state_from_controls(
     scale="linear",
     smooth=1,
     small=None,
+    minpop=DEFAULT_MINPOP,
+    band="all",
     *views,
 ) -> ViewState:
     """The one view state of an interaction, built from the controls' values (never from the URL);
@@ -77,6 +82,8 @@ def state_from_controls(
         scale=scale or "linear",
         smooth=int(smooth or 1),
         small="exclude" if small and "exclude" in small else "show",
+        minpop=DEFAULT_MINPOP if minpop is None else int(minpop),
+        band=band or "all",
         tables=tuple(c for c, v in zip(CHARTS, views, strict=False) if v == "table"),
     )
 
@@ -201,15 +208,22 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Input(ids.YEAR, "value"),
         Input(ids.THRESHOLD, "value"),
         Input(ids.SMALL, "value"),
+        Input(ids.MINPOP, "value"),
+        Input(ids.BAND, "value"),
+        Input(ids.CITIES, "value"),
     )
-    def update_ranking(cohort: str, offence: str, year: int, threshold: float, small: list | None):
-        """The ranking and the headline above the map read one ranking frame (same request)."""
+    def update_ranking(cohort, offence, year, threshold, small, minpop, band, cities):
+        """The ranking and the headline above the map read one ranking frame (same request); the
+        selected places are named in the summary when thousands are ranked (issue 13)."""
         state = ViewState(
             cohort=cohort,
+            cities=tuple(cities or ()),
             offence=offence,
             year=int(year),
             threshold=float(threshold),
             small="exclude" if small and "exclude" in small else "show",
+            minpop=DEFAULT_MINPOP if minpop is None else int(minpop),
+            band=band or "all",
         )
         return (
             ranking_figure(dataset, state),
@@ -245,6 +259,16 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         State(ids.YEAR_RANGE, "value"),
         State(ids.PLAY_TIMER, "disabled"),
         prevent_initial_call=True,
+    )
+    app.clientside_callback(  # assets/places.js: the all-places dots, recoloured in the browser (issue 13)
+        ClientsideFunction("places", "layer"),
+        Output(ids.MAP, "figure", allow_duplicate=True),
+        Input(ids.YEAR, "value"),
+        Input(ids.OFFENCE, "value"),
+        Input(ids.MEASURE, "value"),
+        Input(ids.MINPOP, "value"),
+        State(ids.PLACES_LAYER_URL, "data"),
+        prevent_initial_call="initial_duplicate",
     )
     register_share_callback(app, dataset)
 
@@ -286,6 +310,8 @@ def control_values(state: ViewState) -> list:
         state.scale,
         state.smooth,
         ["exclude"] if state.small == "exclude" else [],
+        state.minpop,
+        state.band,
         *["table" if chart in state.tables else "chart" for chart in CHARTS],
     ]
 

@@ -32,11 +32,17 @@ SMALL = "small"  # ranking: leave out values resting on few offences
 TREND_BASE = "base"  # trends: change since a base year
 TREND_SCALE = "scale"  # trends: linear or log y axis
 TREND_SMOOTH = "smooth"  # trends: yearly values or a 3-year rolling average
+MINPOP = "minpop"  # issue 13: the population floor of the map and ranking (0, 10k ... 100k)
+BAND = "band"  # issue 13: the ranking among places of one FBI population group
+PLACES_LAYER_URL = "places-layer-url"  # the all-places layer's URL template (assets/places.js fetches it)
 
 DOWNLOAD_CSV = "download-csv"
 PRESENT_LINK = "present-link"
 EXPORT_FORMATS = ("png", "svg", "pdf")
-CSV_CHARTS = ("outcomes",)  # charts with their own /export/<chart>.csv link (id export_link(chart, "csv"))
+CSV_CHARTS = (
+    "outcomes",
+    "ranking",
+)  # charts with their own /export/<chart>.csv link (id export_link(chart, "csv"))
 
 
 def export_link(chart: str, fmt: str) -> str:

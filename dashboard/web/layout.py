@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from dash import dcc, html
 
 from dashboard.data.caution import small_count_below
 from dashboard.data.dataset import Dataset
+from dashboard.data.places import BAND_LABELS, BANDS
 from dashboard.data.state import ViewState, cohort_options
 from dashboard.figures.common import dataset_label
 from dashboard.figures.ranking import FBI_RANKING_CAUTION
@@ -110,6 +113,7 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
                 ),
                 ids.MEASURE,
             ),
+            minpop_control(dataset, state),
             _labelled(
                 "Map and ranking year",
                 dcc.Slider(
@@ -212,6 +216,56 @@ def trend_options(dataset: Dataset, state: ViewState) -> html.Div:
     )
 
 
+MINPOP_LABELS = {
+    100_000: "Cities of 100,000+ and program sites",
+    50_000: "Places of 50,000+",
+    25_000: "Places of 25,000+",
+    10_000: "Places of 10,000+",
+    0: "Every place in the FBI city tables",
+}
+
+
+def minpop_control(dataset: Dataset, state: ViewState) -> html.Div:
+    """Which places the map and ranking show (issue 13, ``minpop=``); fixed at 100,000+ without the
+    all-places files."""
+    return _labelled(
+        "Places on the map and in the ranking",
+        dcc.Dropdown(
+            id=ids.MINPOP,
+            options=[{"label": label, "value": value} for value, label in MINPOP_LABELS.items()],
+            value=state.minpop,
+            clearable=False,
+            searchable=False,
+            disabled=dataset.places_year is None,
+        ),
+        ids.MINPOP,
+    )
+
+
+def band_control(dataset: Dataset, state: ViewState) -> html.Div:
+    """Rank among places of one size (issue 13, ``band=``): the FBI's population groups."""
+    return _labelled(
+        "Rank among places of",
+        dcc.Dropdown(
+            id=ids.BAND,
+            options=[{"label": BAND_LABELS[b].capitalize(), "value": b} for b in BANDS],
+            value=state.band,
+            clearable=False,
+            searchable=False,
+            disabled=dataset.places_year is None,
+        ),
+        ids.BAND,
+    )
+
+
+def places_layer_store(dataset: Dataset) -> dcc.Store:
+    """The all-places layer's URL, ``{offence}`` to fill (``assets/places.js``); none without the files."""
+    url = (
+        None if dataset.place_points is None else f"/data/places/{{offence}}.json?v={quote(dataset.version)}"
+    )
+    return dcc.Store(id=ids.PLACES_LAYER_URL, data=url)
+
+
 def small_control(state: ViewState) -> dcc.Checklist:
     """Leave out of the ranking the places whose value rests on few offences (``small=exclude``)."""
     return dcc.Checklist(
@@ -248,6 +302,7 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
         className="page",
         children=[
             dcc.Location(id=ids.URL, refresh=False),
+            places_layer_store(dataset),
             html.Header(
                 className="header",
                 children=[
@@ -332,7 +387,10 @@ def page(dataset: Dataset, state: ViewState, map_figure) -> html.Div:
                                         "ranking chart",
                                         state,
                                     ),
-                                    small_control(state),
+                                    html.Div(
+                                        [band_control(dataset, state), small_control(state)],
+                                        className="ranking-controls",
+                                    ),
                                     html.Div(id=ids.RANKING_SUMMARY, className="summary"),
                                     html.Div(
                                         className="ranking-row",

@@ -118,6 +118,8 @@ def sample_values(dataset) -> dict[tuple[str, str], Any]:
             (ids.TREND_SCALE, "value"): "linear",
             (ids.TREND_SMOOTH, "value"): 1,
             (ids.SMALL, "value"): [],
+            (ids.MINPOP, "value"): 100_000,
+            (ids.BAND, "value"): "all",
         }
     )
     return values
@@ -385,6 +387,8 @@ def accepted_values(dataset) -> dict[tuple[str, str], st.SearchStrategy]:
         (ids.TREND_SCALE, "value"): st.sampled_from(["linear", "log"]),
         (ids.TREND_SMOOTH, "value"): st.sampled_from([1, 3]),
         (ids.SMALL, "value"): st.sampled_from([[], ["exclude"]]),
+        (ids.MINPOP, "value"): st.sampled_from([0, 10_000, 25_000, 50_000, 100_000]),
+        (ids.BAND, "value"): st.sampled_from(["all", "250k+", "10k-25k", "under-10k"]),
     }
 
 
@@ -414,6 +418,9 @@ HEAVY_EDGES = [
     {(ids.table_toggle("ranking"), "value"): "table", (ids.URL, "search"): "?year=1975&offence=murder"},
     {(ids.TREND_BASE, "value"): 1975, (ids.TREND_SCALE, "value"): "log", (ids.TREND_SMOOTH, "value"): 3},
     {(ids.SMALL, "value"): ["exclude"], (ids.OFFENCE, "value"): "murder", (ids.YEAR, "value"): 2020},
+    # issue 13: every place, in a year with no table of every place, and one band in a table year
+    {(ids.MINPOP, "value"): 0, (ids.YEAR, "value"): 2005, (ids.table_toggle("ranking"), "value"): "table"},
+    {(ids.BAND, "value"): "under-10k", (ids.YEAR, "value"): 2022, (ids.OFFENCE, "value"): "rape"},
 ]
 
 
