@@ -70,6 +70,24 @@
     return out;
   }
 
+  /* Dots grow as one zooms in (a town of 20,000 is 3 px at national zoom, ~15 px at metro zoom): plotly
+     sizes markers in fixed pixels, so the MapLibre layer's radius is scaled by zoom after every redraw. */
+  function times(k) { return ["*", ["get", "mrc"], k]; } /* mrc: plotly's per-dot radius */
+  var ZOOMED_RADIUS = ["interpolate", ["exponential", 1.6], ["zoom"], 4, times(1), 8, times(2.2), 11, times(5)];
+  function scaleWithZoom(gd) {
+    var sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    var trace = gd._fullData && gd._fullData[PLACES_TRACE];
+    if (!sub || !sub.map || !trace) return;
+    var id = "plotly-trace-layer-" + trace.uid + "-circle";
+    if (sub.map.getLayer(id)) sub.map.setPaintProperty(id, "circle-radius", ZOOMED_RADIUS);
+  }
+  function watch() {
+    var gd = document.querySelector("#map .js-plotly-plot");
+    if (!gd || gd._atlasPlacesWatched || !gd.on) return;
+    gd._atlasPlacesWatched = true;
+    gd.on("plotly_afterplot", function () { scaleWithZoom(gd); });
+  }
+
   function patchFor(layer, shown) {
     var P = window.dash_clientside.Patch;
     var at = function (key) { return ["data", PLACES_TRACE].concat(key); };
@@ -98,6 +116,7 @@
         return layerFile(template, offence).then(
           function (file) {
             drawn = true;
+            watch();
             return patchFor(dots(file, year, measure, floor), true);
           },
           function () {
