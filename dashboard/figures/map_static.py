@@ -24,13 +24,17 @@ from dashboard.figures.common import apply_base_layout, theme
 from dashboard.figures.map import (
     HOVER_FALLBACK,
     HOVER_TEMPLATE,
+    NO_DATA_MARKER_COLOUR,
     PROGRAM_MARKER_SIZE,
+    _colours,
+    colour_values,
     map_title,
     map_values,
     no_data_style,
     polygon_styles,
     selected_values,
 )
+from dashboard.figures.map_places import PLACES_TRACE_NAME
 
 STATE_FILL = "#ffffff"
 STATIC_MARGIN = {"l": 10, "r": 10, "t": 80, "b": 100}  # as the page's map
@@ -141,6 +145,35 @@ def _keep(values: list, mask: list[bool]) -> list:
     return [v for v, m in zip(values, mask, strict=True) if m]
 
 
+def dot_sizes(population: pd.Series) -> list[float]:
+    """Marker size by population, as the page's dots (``assets/places.js``): 2.5 px to 6 px at 100,000."""
+    size = 2 + 1.2 * (population.astype(float) / 10_000) ** 0.5
+    return size.clip(2.5, 6).round(1).tolist()
+
+
+def places_dots(places: pd.DataFrame, measure: str) -> dict:
+    """The all-places dots as one scattergeo trace, smallest first so the large draw on top."""
+    frame = places.sort_values("population", kind="stable")
+    colour = _colours(colour_values(frame, measure), measure)
+    colours = [NO_DATA_MARKER_COLOUR if c is None else c for c in colour]
+    return {
+        "type": "scattergeo",
+        "lon": frame["lon"].astype(float).round(3).tolist(),
+        "lat": frame["lat"].astype(float).round(3).tolist(),
+        "text": frame["label"].tolist(),
+        "mode": "markers",
+        "name": PLACES_TRACE_NAME,
+        "marker": {
+            "size": dot_sizes(frame["population"]),
+            "color": colours,
+            "coloraxis": "coloraxis",
+            "line": {"width": 0},
+        },
+        "hoverinfo": "text",
+        "showlegend": True,
+    }
+
+
 def build_static_map(
     snapshot: pd.DataFrame,
     *,
@@ -153,6 +186,7 @@ def build_static_map(
     selected: list[str] | None = None,
     height: int = 560,
     scale_values: pd.Series | None = None,
+    places: pd.DataFrame | None = None,
 ) -> dict:
     """The export map as plain figure JSON (``{"data", "layout"}``), ready for plotly.js.
 
@@ -160,6 +194,8 @@ def build_static_map(
     state ``name``). Colours, colour axis, hover numbers and the title are the page map's own
     (``figures.map``), so a value has the same colour in the dashboard and in the file.
     Each trace carries only the features it draws (plotly.js parses each trace's GeoJSON).
+    ``places`` (label, lon, lat, population and the measure's column) adds the all-places dots of the
+    page (issue 13) under the city outlines.
     """
     t = theme()
     values = map_values(snapshot, measure, offence_label, year, scale_values)
@@ -189,6 +225,8 @@ def build_static_map(
         }
     ]
 
+    if places is not None and len(places):
+        data.append(places_dots(places, measure))
     missing = [z is not None for z in values["no_data_z"]]
     no_data_ids = _keep(geoids, missing)
     data.append(

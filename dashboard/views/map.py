@@ -15,6 +15,7 @@ from dashboard.data.state import DEFAULT_THRESHOLD, ViewState
 from dashboard.figures import map as map_fig
 from dashboard.figures import map_static
 from dashboard.figures.common import MEASURE_LABELS
+from dashboard.views.places_layer import places_frame
 from dashboard.views.tables import CAUTION_HEADER, TableData, caution_cell, value_cells
 
 
@@ -105,6 +106,7 @@ def map_static_figure(dataset: Dataset, state: ViewState, width: int, height: in
         version=dataset.version,
         selected=list(state.cities),
         scale_values=colour_scale_values(dataset, state.offence, state.measure),
+        places=places_frame(dataset, state.offence, state.year, state.minpop),  # issue 13
     )
 
 

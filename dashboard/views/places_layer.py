@@ -26,7 +26,7 @@ from functools import lru_cache
 import pandas as pd
 
 from dashboard.data.dataset import Dataset
-from dashboard.data.places import table_years
+from dashboard.data.places import DEFAULT_MINPOP, table_years
 from dashboard.data.queries import every_place_series
 
 
@@ -81,3 +81,17 @@ def places_layer_json(dataset: Dataset, offence: str) -> bytes:
             "x": _int_list(ratio),
         }
     return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def places_frame(dataset: Dataset, offence: str, year: int, minpop: int) -> pd.DataFrame | None:
+    """The dots an export map draws for a view (the page's, computed here): label, lon, lat, population,
+    count, rate, ratio of every place with a point, not drawn as a city, of ``minpop`` people or more in
+    ``year``; None at the default floor (no dots)."""
+    if minpop >= DEFAULT_MINPOP or dataset.place_points is None:
+        return None
+    series = every_place_series(dataset, offence)
+    rows = series[(series["year"] == year).to_numpy(dtype=bool) & series["on_map"].to_numpy(dtype=bool)]
+    rows = rows[~rows["geoid"].isin(set(dataset.cities.index)).to_numpy(dtype=bool)]
+    rows = rows[(rows["population"].astype("Float64") >= minpop).fillna(False).to_numpy(dtype=bool)]
+    points = dataset.place_points.loc[rows["geoid"]]
+    return rows.assign(lon=points["lon"].to_numpy(), lat=points["lat"].to_numpy())
