@@ -40,7 +40,7 @@ from dashboard.publish.standalone import (
     render_page,
 )
 from dashboard.views.headline import headline
-from dashboard.views.map import map_figure
+from dashboard.views.map import map_view_figure
 from dashboard.views.ranking import ranking_figure
 from dashboard.views.text import city_sentence, years_above_national
 from dashboard.views.trends import break_notes, trends_figure
@@ -140,7 +140,7 @@ def _notice(state: ViewState) -> str:
 def _overview(dataset: Dataset, state: ViewState, snapshot: pd.DataFrame, count: int) -> str:
     label = dataset.offence_label(state.offence)
     map_spec, map_notes = _projector(
-        map_figure(dataset, state.year, state.offence, state.measure, list(state.cities)),
+        map_view_figure(dataset, state),  # with the all-places dots when the view asks (issue 13)
         dataset.version,
         {"l": 0, "r": 0, "t": 0, "b": 0},
     )

@@ -66,9 +66,35 @@ def jurisdiction_caveats(dataset: Dataset) -> dict[str, str]:
 
 
 def map_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
-    return map_figure(
+    """The map of a view as embeds and present mode draw it: with the all-places dots filled in here (the
+    page fills them in the browser, ``assets/places.js``)."""
+    fig = map_figure(
         dataset, state.year, state.offence, state.measure, list(state.cities), threshold=state.threshold
     )
+    places = places_frame(dataset, state.offence, state.year, state.minpop)
+    if places is not None and len(places):
+        dots = map_static.places_dots(places, state.measure)
+        fig.data[map_fig.TRACE_PLACES].update(
+            lon=dots["lon"],
+            lat=dots["lat"],
+            text=dots["text"],
+            customdata=places_hover(places.sort_values("population", kind="stable")),
+            marker={"size": dots["marker"]["size"], "color": dots["marker"]["color"]},
+            showlegend=True,
+        )
+    return fig
+
+
+def places_hover(places: pd.DataFrame) -> list[list]:
+    """The dots' hover numbers (``figures.map_places.PLACES_HOVER_TEMPLATE``), "" where missing."""
+    columns = [("rate", 1), ("count", 0), ("ratio", 2), ("ratio_to_peer", 2), ("population", 0)]
+    return [
+        [
+            "" if pd.isna(v) else (int(v) if d == 0 else round(float(v), d))
+            for v, (_c, d) in zip(row, columns, strict=True)
+        ]
+        for row in places[[c for c, _d in columns]].itertuples(index=False)
+    ]
 
 
 @lru_cache(maxsize=64)
