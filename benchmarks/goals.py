@@ -91,8 +91,40 @@ def evaluate(results: dict) -> list[Goal]:
             Goal("exports", f"briefing PDF ({exports.get('briefing_view')}) <= 15 s (p50)", 15.0,
                  exports.get("briefing_p50_s"), "s", "max"),
         ]  # fmt: skip
+    goals += _every_place_goals(sections.get("every_place") or {})
     load = sections.get("load") or {}
     if "requests" in load:
         label = f"0 errors under {load.get('users')} users for {load.get('duration_s', 0):.0f} s"
         goals.append(Goal("load", label, 0, load.get("errors"), "errors", "max"))
+    return goals
+
+
+def _every_place_goals(s: dict) -> list[Goal]:
+    """Issue 13: the atlas with every place of the FBI city tables (``minpop=0``) must stay as fast."""
+    if not s or "error" in s:
+        return []
+    goals: list[Goal] = []
+    for name, row in (_get(s, "interaction", "changes") or {}).items():
+        label = f"all places, {name} change"
+        goals += [
+            Goal("every_place", f"map response ({label}) <= 4 KB on the wire (p50)", 4096,
+                 row.get("all_places_map_wire_bytes_p50"), "bytes", "max"),
+            Goal("every_place", f"everything a change sends ({label}) <= 12 KB (p50)", 12 * 1024,
+                 row.get("all_places_total_wire_bytes_p50"), "bytes", "max"),
+            Goal("every_place", f"map server p95 ({label}) <= 3x the floor's p95", 3.0,
+                 row.get("all_places_map_p95_vs_floor"), "x", "max"),
+        ]  # fmt: skip
+    first = s.get("first_load") or {}
+    goals += [
+        Goal("every_place", "all-places layer (geometry and values) <= 1.5 MB compressed", 1.5 * 1024 * 1024,
+             _get(s, "layer", "wire_bytes"), "bytes", "max"),
+        Goal("every_place", "time to first map, default view <= 1.5x the floor", 1.5,
+             _get(first, "default", "vs_floor"), "x", "max"),
+        Goal("every_place", "time to first map with every place <= 3x the floor", 3.0,
+             _get(first, "all_places", "vs_floor"), "x", "max"),
+        Goal("every_place", "map PNG of all places, warm and uncached <= 2 s (p50)", 2.0,
+             _get(s, "export", "all_places", "s", "p50"), "s", "max"),
+        Goal("every_place", "pipeline build, all places included <= 3 min", 180.0,
+             _get(s, "build", "s"), "s", "max"),
+    ]  # fmt: skip
     return goals

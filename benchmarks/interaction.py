@@ -119,17 +119,21 @@ def measure_app(
     initial: bool = True,
     pool: bool = False,
     cover: bool = False,
+    setup: dict[str, Any] | None = None,
 ) -> dict:
     """Replay each change ``warmup`` times, then ``n`` times measured (or until ``budget`` s).
 
     With ``cover`` the warm-up is at least two passes over every value of the control, so the
     measured changes are the steady state (every view cached by both workers); the warm-up itself
-    is summarised separately as ``first_pass`` (it holds the first visit to each view).
+    is summarised separately as ``first_pass`` (it holds the first visit to each view). ``setup``
+    (control id -> value) is applied first, as a person would (e.g. ``{"minpop": 0}``: every place).
     """
     client = DashClient(url)
     client.load()
     if initial:
         client.initial_callbacks()
+    for control, value in (setup or {}).items():
+        client.change(control, "value", value)
     script = Script(client)
     results = {}
     pooled: list[list[CallRecord]] = []

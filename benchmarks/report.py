@@ -81,6 +81,7 @@ def render(results: dict, source: Path) -> str:
     out += _interaction(sections.get("interaction") or {})
     out += _first_load(sections.get("first_load") or {})
     out += _exports(sections.get("exports") or {})
+    out += _every_place(sections.get("every_place") or {})
     out += _scale(sections.get("scale") or {})
     out += _load(sections.get("load") or {})
     out += _startup(sections.get("startup") or {})
@@ -316,6 +317,53 @@ def _load(s: dict) -> list[str]:
     if s.get("error_examples"):
         out += ["Errors: " + "; ".join(f"{e} ×{n}" for e, n in s["error_examples"]), ""]
     return out
+
+
+def _every_place(s: dict) -> list[str]:
+    if not s:
+        return []
+    out = ["### 7. Every place (issue 13): the default view against `minpop=0`", "", *_error(s)]
+    if "error" in s:
+        return out
+    rows = []
+    for name, r in (_get(s, "interaction", "changes") or {}).items():
+        rows.append(
+            [f"{name} change", _kb(r.get("default_map_wire_bytes_p50")),
+             _kb(r.get("all_places_map_wire_bytes_p50")),
+             _kb(r.get("default_total_wire_bytes_p50")), _kb(r.get("all_places_total_wire_bytes_p50")),
+             _x(r.get("default_map_p95_vs_floor")), _x(r.get("all_places_map_p95_vs_floor")),
+             _n(r.get("default_total_ms_p95")), _n(r.get("all_places_total_ms_p95"))]
+        )  # fmt: skip
+    out += _table(
+        ["Change", "map KB (default)", "map KB (all)", "all requests KB (default)", "all requests KB (all)",
+         "map p95 ÷ floor (default)", "(all)", "all requests p95 ms (default)", "(all)"],
+        rows,
+    )  # fmt: skip
+    first = s.get("first_load") or {}
+    rows = [
+        [name, _n(_get(r, "drawn_ms", "p50")), _x(r.get("vs_floor")), _kb(r.get("total_bytes")),
+         _kb(r.get("geometry_and_data_bytes"))]
+        for name, r in first.items()
+    ]  # fmt: skip
+    out += _table(["First load", "drawn p50 ms", "÷ floor", "all bytes", "geometry + data"], rows)
+    export = s.get("export") or {}
+    out += [
+        f"All-places layer `/data/places/violent_crime.json`: {_kb(_get(s, 'layer', 'wire_bytes'))} on the "
+        f"wire ({_get(s, 'layer', 'encoding')}), once per offence. Map PNG warm, uncached (p50): default "
+        f"{_n(_get(export, 'default', 's', 'p50'), 2)} s, all places "
+        f"{_n(_get(export, 'all_places', 's', 'p50'), 2)} s. "
+        f"Pipeline build (every file, all places): {_n(_get(s, 'build', 's'))} s.",
+        "",
+    ]
+    return out
+
+
+def _get(data: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
 
 
 def _startup(s: dict) -> list[str]:

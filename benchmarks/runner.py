@@ -8,7 +8,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import exports, first_load, interaction, load, scale, startup
+from benchmarks import every_place, exports, first_load, interaction, load, scale, startup
 from benchmarks.common import RESULTS_DIR, machine_info, write_json
 from benchmarks.context import Context
 from benchmarks.goals import evaluate
@@ -16,7 +16,7 @@ from benchmarks.goals import evaluate
 log = logging.getLogger("benchmarks")
 
 # Start-up first (nothing else running), the shared servers next, the load test last on its own.
-SECTIONS = ("startup", "interaction", "first_load", "exports", "scale", "load")
+SECTIONS = ("startup", "interaction", "first_load", "exports", "every_place", "scale", "load")
 SCALE_PNG = Path(__file__).resolve().parent / "scale.png"
 
 
@@ -47,6 +47,7 @@ def run(smoke: bool, only: list[str] | None, out: Path) -> dict:
         "interaction": interaction.run,
         "first_load": first_load.run,
         "exports": exports.run,
+        "every_place": every_place.run,  # issue 13
         "scale": lambda c: scale.run(c, plot_path),
         "load": load.run,
     }

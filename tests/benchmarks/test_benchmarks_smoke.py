@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("startup", "interaction", "first_load", "exports", "scale", "load")
+SECTIONS = ("startup", "interaction", "first_load", "exports", "every_place", "scale", "load")
 
 pytestmark = pytest.mark.browser  # it drives headless Chromium (first load, scale)
 
@@ -137,3 +137,14 @@ def test_report_renders_every_section(results, tmp_path):
     for heading in ("### Goals", "### 1.", "### 2.", "### 3.", "### 4.", "### 5.", "### 6."):
         assert heading in text
     assert "SMOKE RUN" in text and "STALE-TABLE" not in text
+
+
+def test_every_place_measures_both_views(results):
+    """Issue 13: the default view and every place side by side (bytes, first load, layer, export)."""
+    s = results["sections"]["every_place"]
+    for change in ("year", "offence", "measure"):
+        row = s["interaction"]["changes"][change]
+        assert row["default_total_wire_bytes_p50"] > 0 and row["all_places_total_wire_bytes_p50"] > 0
+    assert s["first_load"]["all_places"]["drawn_ms"]["p50"] > 0
+    assert s["layer"]["status"] == 200 and s["layer"]["wire_bytes"] > 100_000
+    assert s["export"]["all_places"]["status"] == [200]
