@@ -63,7 +63,7 @@ def cohort_options(dataset: Dataset) -> dict[str, str]:
         if program == "PSP":
             options[ALL_PSP] = "All PSP sites (every cohort)"
     options[ALL_PROGRAMS] = "All program cities (PSP + VRN)"
-    options[ALL_CITIES] = "All cities of 100,000+ with data"
+    options[ALL_CITIES] = "All places (no cohort: see the population floor)"
     return options
 
 

@@ -177,11 +177,22 @@ def map_summary(dataset: Dataset, state: ViewState) -> str:
     )
 
 
+def places_caption(dataset: Dataset, state: ViewState) -> str:
+    """Where the all-places dots' numbers are (issue 13): thousands of rows belong in a file, not a page."""
+    places = places_frame(dataset, state.offence, state.year, state.minpop)
+    if places is None:
+        return ""
+    return (
+        f" (the {len(places):,} other places drawn as dots are listed, ranked, in the ranking CSV: "
+        "Download CSV under the ranking)"
+    )
+
+
 def map_table(dataset: Dataset, state: ViewState) -> TableData:
     rows = snapshot(dataset, state.year, state.offence).sort_values("label")
     label = dataset.offence_label(state.offence)
     return TableData(
-        caption=f"{label}, {state.year}: every city on the map",
+        caption=f"{label}, {state.year}: every city outline on the map" + places_caption(dataset, state),
         headers=(
             "City",
             "Offences",
