@@ -13,6 +13,8 @@ import logging
 import flask
 from dash import Dash, Input, Output, dcc, html
 
+from benchmarks.apps import finish_dash_setup
+
 try:  # compressed the same way as the atlas, when the atlas compresses (flask-compress)
     from flask_compress import Compress
 except ImportError:  # pragma: no cover - optional
@@ -44,6 +46,7 @@ def create_app() -> Dash:
 
 
 app = create_app()
+finish_dash_setup(app)
 server = app.server
 
 

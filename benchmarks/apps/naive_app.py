@@ -17,6 +17,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, dcc, html
 
+from benchmarks.apps import finish_dash_setup
 from dashboard.data.dataset import load_dataset
 from dashboard.data.measures import MEASURES, year_snapshot
 
@@ -104,6 +105,7 @@ def create_app() -> Dash:
 
 
 app = create_app()
+finish_dash_setup(app)
 server = app.server
 
 
