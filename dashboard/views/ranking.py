@@ -142,10 +142,15 @@ def places_summary(ranked: pd.DataFrame, state: ViewState, offence_label: str, y
         f"{'is' if chosen == 1 else 'are'} in the highlighted program cohort(s)."
     )
     for r in ranked[ranked["geoid"].isin(state.cities)].head(3).itertuples():
-        peer = "" if pd.isna(r.ratio_to_peer) else f" and {r.ratio_to_peer:.2f}× places of its size"
+        peer = (
+            ""
+            if pd.isna(r.ratio_to_peer)
+            else f" and {r.ratio_to_peer:.2f}× places of its size ({r.peer_rate:,.1f})"
+        )
         run = f"at or above {threshold:g}× for {int(r.streak)} year{'s' if r.streak != 1 else ''} in a row"
         text += (
-            f" {r.label} ranked {_ordinal(int(r.rank))} of {n:,}: {r.ratio:.2f}× the national rate{peer}; "
+            f" {r.label} ranked {_ordinal(int(r.rank))} of {n:,} with {r.rate:,.1f} per 100,000: "
+            f"{r.ratio:.2f}× the national rate ({r.national_rate:,.1f}){peer}; "
             + (run + "." if r.streak else f"below {threshold:g}×.")
         )
     if years and year not in years:

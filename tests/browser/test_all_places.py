@@ -39,9 +39,10 @@ def test_west_memphis_among_places_of_its_size(page, server_url, dataset) -> Non
     assert f"Among the {len(ranked):,} places of 10,000 to 24,999 people with a figure for 2022" in summary
     assert f"West Memphis, AR ranked {int(mine['rank'])}" in summary.replace("1st", "1")
     assert (
-        f"{mine['ratio']:.2f}× the national rate and {mine['ratio_to_peer']:.2f}× places of its size"
-        in summary
-    )
+        f"with {mine['rate']:,.1f} per 100,000: {mine['ratio']:.2f}× the national rate "
+        f"({mine['national_rate']:,.1f}) and {mine['ratio_to_peer']:.2f}× places of its size "
+        f"({mine['peer_rate']:,.1f})"
+    ) in summary
     assert "places of 10,000 to 24,999 people with data" in page.inner_text("#headline")
 
     ranking = {t["name"]: t for t in graph_data(page, "ranking")}

@@ -103,8 +103,10 @@ def test_west_memphis_ranked_among_places_of_its_size(dataset) -> None:
     assert f"{above:,} had a violent crime rate at least 2×" in text
     assert f"West Memphis, AR ranked {ranking_view._ordinal(int(mine['rank']))} of {len(ranked):,}" in text
     assert (
-        f"{mine['ratio']:.2f}× the national rate and {mine['ratio_to_peer']:.2f}× places of its size" in text
-    )
+        f"with {mine['rate']:,.1f} per 100,000: {mine['ratio']:.2f}× the national rate "
+        f"({mine['national_rate']:,.1f}) and {mine['ratio_to_peer']:.2f}× places of its size "
+        f"({mine['peer_rate']:,.1f})"
+    ) in text
     assert "places of 10,000 to 24,999 people with data" in headline(dataset, state)
 
 
