@@ -211,9 +211,9 @@ def sustained_table(dataset: Dataset, state: ViewState) -> TableData | None:
 
 
 def table_rows(ranked: pd.DataFrame, selected: tuple[str, ...]) -> tuple[pd.DataFrame, str]:
-    """The rows a table lists: all of them up to ``MAX_TABLE_ROWS``; beyond, the first ones plus every
-    highlighted or selected place, and words saying so."""
-    if len(ranked) <= MAX_TABLE_ROWS:
+    """The rows a table lists: every row when the chart draws bars; when thousands are ranked (a curve),
+    the first ``MAX_TABLE_ROWS`` plus every highlighted or selected place, and words saying so."""
+    if len(ranked) <= MAX_BARS:  # the cities of 100,000+ (~300): every row, as the bars
         return ranked, ""
     keep = (ranked.index < MAX_TABLE_ROWS) | (ranked["highlight"] != "other") | ranked["geoid"].isin(selected)
     note = (

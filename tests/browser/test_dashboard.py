@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.data.measures import city_series
+from dashboard.figures import map as map_fig
 from tests.browser.conftest import screenshot
 from tests.browser.helpers import (
     graph_data,
@@ -182,11 +183,12 @@ def test_a_city_year_without_data_says_no_data_not_zero(page, server_url, datase
     # Birmingham, AL has no FBI figures for 2010 in any source.
     open_app(page, server_url, "?year=2010&cities=0107000&from=2005&to=2016")
     traces = graph_data(page, "map")
-    index = traces[0]["locations"].index("0107000")
-    assert traces[0]["z"][index] == 0  # drawn in the grey "No data" layer
-    assert traces[0]["customdata"][index] is None  # no number to show: the hover says "no data"
-    program = traces[2]["locations"].index("0107000")
-    assert traces[2]["z"][program] is None  # not coloured as a value
+    no_data, programs = traces[map_fig.TRACE_NO_DATA], traces[map_fig.TRACE_PROGRAM]
+    index = no_data["locations"].index("0107000")
+    assert no_data["z"][index] == 0  # drawn in the grey "No data" layer
+    assert no_data["customdata"][index] is None  # no number to show: the hover says "no data"
+    program = programs["locations"].index("0107000")
+    assert programs["z"][program] is None  # not coloured as a value
     birmingham = dataset.cities.loc["0107000"]
     x, y = map_pixel(page, float(birmingham["lon"]), float(birmingham["lat"]))
     page.mouse.move(x, y)
