@@ -12,10 +12,12 @@ from functools import lru_cache
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.data import regression as rtm
 from dashboard.data.dataset import Dataset
 from dashboard.data.state import ViewState
 from dashboard.figures import outcomes as outcomes_fig
 from dashboard.figures.common import figure_from_spec
+from dashboard.figures.outcomes_layers import Regression
 from dashboard.schema import OUTCOME_COLUMNS
 from dashboard.views.tables import TableData
 
@@ -72,6 +74,18 @@ def _title(dataset: Dataset, state: ViewState, rows: pd.DataFrame) -> str:
     return f"Violent crime after joining: {n} site{'s' if n != 1 else ''} vs. places not chosen"
 
 
+def regression_input(dataset: Dataset, state: ViewState, rows: pd.DataFrame) -> Regression | None:
+    """The first panel's data for the shown sites: the curve, the threshold and the selection years."""
+    if rows.empty:
+        return None
+    sites = rtm.site_joined_years(rows)
+    selection = rtm.not_chosen(dataset, sites, state.threshold)
+    years = sorted(set(selection.selection_years.values()))
+    label = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    lags = tuple(sorted({joined - year for joined, year in selection.selection_years.items()}))
+    return Regression(rtm.regression_curve(dataset, sites, state.threshold), state.threshold, label, lags)
+
+
 def outcomes_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
     rows = outcome_rows(dataset, state)
     if dataset.outcomes is None:
@@ -84,6 +98,7 @@ def outcomes_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
         version=dataset.version,
         note=_note(dataset, state, rows),
         empty_message=message,
+        regression=regression_input(dataset, state, rows),
     )
     return figure_from_spec(spec)
 
@@ -116,16 +131,52 @@ def outcomes_summary(dataset: Dataset, state: ViewState) -> str:
         )
     few = int(verdicts.get("no claim: too few years after joining", 0))
     if few:
-        parts.append(f"{few} joined too recently (fewer than 3 years of figures since)")
+        parts.append(
+            f"{few} {'has' if few == 1 else 'have'} fewer than 3 years of figures since joining (the FBI "
+            "city figures here end in 2022, with none for 2020)"
+        )
     donors = int(verdicts.get("no claim: too few comparison places", 0))
     if donors:
         parts.append(f"{donors} had too few comparable places")
     words = "; ".join(parts)
-    none = "" if below or above else " None is clearly above or below its comparison."
+    none = ""
+    if not below and not above:
+        none = " None is clearly above or below its comparison." if same else " None can be judged yet."
+    fell_back = _regression_sentence(dataset, state, rows)
     return (
-        f"Violent crime in {_count(n, 'site', 'sites')} after joining, each against a mix of places of "
-        f"100,000+ people that were in no program and had similar rates before: {words}.{none} "
+        f"Violent crime in {_count(n, 'site', 'sites')} after joining, each against a comparison: a mix of "
+        "places of 100,000+ people that were in no program and had matched the site's rates in the years "
+        f"before. {words[0].upper()}{words[1:]}.{none}{fell_back} "
         "A difference beside similar places is not proof that the partnership caused it."
+    )
+
+
+def _times(value: float) -> str:
+    return f"{value:.2f}×"
+
+
+def _regression_sentence(dataset: Dataset, state: ViewState, rows: pd.DataFrame) -> str:
+    """Regression to the mean in words: both groups' medians in the selection year and the latest year
+    both have one ("" when there is no year after the selection year to compare)."""
+    regression = regression_input(dataset, state, rows)
+    if regression is None or len(regression.lags) != 1:
+        return ""
+    curve = regression.curve.dropna(subset=["median_ratio"])
+    wide = curve.pivot(index="years_since_joining", columns="group", values="median_ratio").dropna()
+    start = -regression.lags[0]
+    if start not in wide.index or wide.index.max() <= start or len(wide.columns) < 2:
+        return ""
+    end = int(wide.index.max())
+    joined = int(regression.selection_label) + regression.lags[0]
+    chosen = int(curve.loc[curve["group"] == "not chosen", "selected"].max())
+    then, later = wide.loc[start], wide.loc[end]
+    subject = "the site" if rows["geoid"].nunique() == 1 else "the sites' median"
+    return (
+        f" Places in no program that were as violent when the sites were picked ({chosen} places at least "
+        f"{regression.threshold:g}× the US rate in {regression.selection_label}) went from "
+        f"{_times(then['not chosen'])} the US rate then to {_times(later['not chosen'])} in {joined + end}; "
+        f"{subject} went from "
+        f"{_times(then['sites'])} to {_times(later['sites'])}."
     )
 
 
