@@ -255,3 +255,30 @@ def _with_regression(
 def outcomes_figure(rows: pd.DataFrame, *, title: str, version: str, note: str = ""):
     """``outcomes_spec`` as a ``go.Figure`` (unvalidated, as the trends chart is)."""
     return figure_from_spec(outcomes_spec(rows, title=title, version=version, note=note))
+
+
+def regression_spec(regression: Regression, *, version: str, note: str = "") -> dict:
+    """The first panel alone (present mode's outcomes slide): the sites against the places as violent when
+    they were picked that were never chosen."""
+    t = theme()
+    data, shapes, annotations = regression_panel(regression, {"xaxis": "x", "yaxis": "y"}, t["city_colour"])
+    layout = base_layout("", 420)
+    layout.update(
+        xaxis={
+            "title": {"text": "Years since joining (0 = announced)"},
+            "dtick": 2,
+            "tick0": 0,
+            "gridcolor": "#f3f3f3",
+        },
+        yaxis={
+            "title": {"text": "× US rate"},
+            "range": [0, y_top(regression.curve, regression.threshold)],
+            "ticksuffix": "×",
+            "gridcolor": "#eeeeee",
+        },
+        legend2={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        shapes=shapes,
+        annotations=[*annotations, source_annotation(version, note)],
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}

@@ -7,6 +7,7 @@ violent crime only; another offence in the view is said, not silently swapped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
@@ -178,6 +179,65 @@ def _regression_sentence(dataset: Dataset, state: ViewState, rows: pd.DataFrame)
         f"{subject} went from "
         f"{_times(then['sites'])} to {_times(later['sites'])}."
     )
+
+
+SLIDE_GROUPS = (  # verdict -> how the presenter's slide lists its sites
+    ("below comparison", "Below its comparison"),
+    ("above comparison", "Above its comparison"),
+    ("no clear difference", "No clear difference"),
+    ("no claim: poor pre-period fit", "Cannot be judged: no mix of places matched it before joining"),
+    ("no claim: too few years after joining", "Cannot be judged yet: under 3 years of figures since joining"),
+    ("no claim: too few comparison places", "Cannot be judged: too few comparable places"),
+)
+
+
+@dataclass(frozen=True)
+class OutcomesSlide:
+    """What present mode's outcomes slide shows: a short lede, the sites by verdict, the first panel."""
+
+    lede: str
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (label, site names)
+    figure: go.Figure | None  # the regression-to-the-mean panel (None without a curve)
+
+
+def outcomes_slide(dataset: Dataset, state: ViewState) -> OutcomesSlide | None:
+    """The slide for a view with PSP sites to compare (None without any)."""
+    rows = outcome_rows(dataset, state)
+    if rows.empty:
+        return None
+    firsts = rows.drop_duplicates("geoid")
+    groups = []
+    for verdict, label in SLIDE_GROUPS:
+        names = tuple(str(n) for n in firsts.loc[firsts["verdict"] == verdict, "site"])
+        if names:
+            groups.append((label, names))
+    counts = firsts["verdict"].value_counts()
+    judged = [
+        f"{int(counts.get(v, 0))} {words}"
+        for v, words in (
+            ("below comparison", "below"),
+            ("above comparison", "above"),
+            ("no clear difference", "with no clear difference"),
+        )
+        if counts.get(v, 0)
+    ]
+    unjudged = len(firsts) - int(firsts["verdict"].isin([*CLAIMS, "no clear difference"]).sum())
+    if unjudged:
+        judged.append(f"{unjudged} that cannot be judged yet")
+    lede = (
+        f"{_count(len(firsts), 'site', 'sites')}, each against places in no program that matched it "
+        f"before joining: {', '.join(judged)}. A comparison, not proof."
+    )
+    regression = regression_input(dataset, state, rows)
+    figure = None
+    if regression is not None and not regression.curve.empty:
+        note = (
+            f"Medians of the sites and of the places in no program at least {regression.threshold:g}× the "
+            f"US rate in {regression.selection_label}; 2020: no FBI city table."
+        )
+        spec = outcomes_fig.regression_spec(regression, version=dataset.version, note=note)
+        figure = figure_from_spec(spec)
+    return OutcomesSlide(lede, tuple(groups), figure)
 
 
 def _cell(value: object) -> str:
