@@ -359,7 +359,7 @@ def test_present_mode_fills_a_full_hd_screen(browser, server_url) -> None:
         assert_fits_a_projector(layout_report(page), page)
         assert "No clear difference" in page.text_content(".slide:not([hidden]) .verdicts")
         assert "not proof" in page.text_content(".slide:not([hidden]) .lede")
-        screenshot(page, "26-present-outcomes-1920x1080", full_page=False)
+        screenshot(page, "27-present-outcomes-1920x1080", full_page=False)
         assert page.locator("#deck-next").is_disabled()
         page.keyboard.press("ArrowLeft")
         wait_for_slide(page)
