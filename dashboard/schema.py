@@ -122,6 +122,8 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "placebo_count",
     "pre_fit_rmspe",
     "verdict",
+    "placebo_gap_low",  # appended (issue 14c): the 5th and 95th percentiles of the placebo places' gaps
+    "placebo_gap_high",
 )
 # The verdict vocabulary, in the order its rule is checked (pipeline/synth.py says each rule).
 OUTCOME_VERDICTS: tuple[str, ...] = (

@@ -135,6 +135,7 @@ def site_rows(rate: pd.DataFrame, population: pd.DataFrame, excluded: set[str], 
     if synth.needs_placebos(fitted, len(donors), len(match_years), pre_level):
         placebo = synth.placebos(rate, fitted, donors, match_years, post_years)
     verdict = synth.verdict(fitted, len(donors), len(match_years), placebo, pre_level)
+    ranked = placebo if verdict in synth.CLAIM_VERDICTS else None  # a rank is read only with a verdict
     log.info(
         "outcomes: %s (%s) %d donors, %d matching years, %d post years: %s",
         site.name, site.cohort, len(donors), len(match_years), len(post_years), verdict,
@@ -151,10 +152,12 @@ def site_rows(rate: pd.DataFrame, population: pd.DataFrame, excluded: set[str], 
             "value": value,
             "comparison_value": comparison,
             "gap": [_round(v - c) for v, c in zip(value, comparison, strict=True)],
-            "placebo_rank": pd.array([placebo.rank if placebo else pd.NA] * len(years), dtype="Int64"),
-            "placebo_count": pd.array([placebo.count if placebo else pd.NA] * len(years), dtype="Int64"),
+            "placebo_rank": pd.array([ranked.rank if ranked else pd.NA] * len(years), dtype="Int64"),
+            "placebo_count": pd.array([ranked.count if ranked else pd.NA] * len(years), dtype="Int64"),
             "pre_fit_rmspe": _round(fitted.pre_rmspe) if fitted else math.nan,
             "verdict": verdict,
+            "placebo_gap_low": [_round(placebo.gap_low[y]) if placebo else math.nan for y in years],
+            "placebo_gap_high": [_round(placebo.gap_high[y]) if placebo else math.nan for y in years],
         },
         columns=list(OUTCOME_COLUMNS),
     )

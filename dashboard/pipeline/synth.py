@@ -32,8 +32,10 @@ MIN_MATCH_YEARS = 5  # fewer years before joining than this: the fit cannot be j
 MIN_POST_YEARS = 3  # years after the joining year with both a figure and a comparison
 POOR_FIT_SHARE = 0.10  # pre-period RMSPE above 10% of the place's mean pre-period level: no claim
 CLAIM_LEVEL = 0.10  # a claim needs placebo_rank / (placebo_count + 1) <= 0.10
+BAND_PERCENTILES = (5, 95)  # the placebo band: where the middle 90% of the placebo places' gaps fell
 
 (TOO_FEW_DONORS, TOO_FEW_POST, POOR_FIT, BELOW, ABOVE, NO_DIFFERENCE) = OUTCOME_VERDICTS
+CLAIM_VERDICTS = (BELOW, ABOVE, NO_DIFFERENCE)  # the verdicts that rest on the placebo rank
 
 
 class ExactGradientSynth(Synth):
@@ -107,33 +109,63 @@ def fit(
     post_years: Sequence[int],
 ) -> Fit:
     """Fit ``unit`` on ``donors`` over ``match_years`` (all must have a figure in each of them)."""
-    donors, match_years = list(donors), list(match_years)
-    x0 = panel.loc[match_years, donors]
-    x1 = panel.loc[match_years, unit].rename(unit)
-    if x0.isna().any().any() or x1.isna().any():
-        raise ValueError(f"{unit}: a matching year lacks a figure for the place or a donor")
+    names = [unit, *donors]
+    return _fit(
+        panel[names].to_numpy(dtype=float),
+        panel.index,
+        names,
+        0,
+        list(range(1, len(names))),
+        panel.index.get_indexer(list(match_years)),
+        panel.index.get_indexer(list(post_years)),
+    )
+
+
+def _fit(
+    values: np.ndarray,
+    years: pd.Index,
+    names: list[str],
+    unit: int,
+    donors: list[int],
+    match_rows: np.ndarray,
+    post_rows: np.ndarray,
+) -> Fit:
+    """``fit`` on a plain array (years x places): the placebos' 40 fits a site would otherwise spend most
+    of their time selecting the same rows and columns from a data frame."""
+    x0_values, x1_values = values[np.ix_(match_rows, donors)], values[match_rows, unit]
+    if np.isnan(x0_values).any() or np.isnan(x1_values).any():
+        raise ValueError(f"{names[unit]}: a matching year lacks a figure for the place or a donor")
+    donor_names, match_years = [names[d] for d in donors], years[match_rows]
+    x0 = pd.DataFrame(x0_values, index=match_years, columns=donor_names)
+    x1 = pd.Series(x1_values, index=match_years, name=names[unit])
     synth = ExactGradientSynth()  # callers hold one_blas_thread() around their fits
-    synth.fit(X0=x0, X1=x1, Z0=x0, Z1=x1, custom_V=np.full(len(match_years), 1.0 / len(match_years)))
-    weights = pd.Series(np.asarray(synth.W, dtype=float), index=donors)
-    comparison = pd.Series(panel[donors].to_numpy() @ weights.to_numpy(), index=panel.index)  # NaN stays NaN
-    pre = panel.loc[match_years, unit] - comparison.loc[match_years]
-    gaps = (panel.loc[list(post_years), unit] - comparison.loc[list(post_years)]).dropna()
+    synth.fit(X0=x0, X1=x1, Z0=x0, Z1=x1, custom_V=np.full(len(match_rows), 1.0 / len(match_rows)))
+    weights = np.asarray(synth.W, dtype=float)
+    comparison = values[:, donors] @ weights  # NaN stays NaN
+    own = values[:, unit]
+    pre = own[match_rows] - comparison[match_rows]
+    post = own[post_rows] - comparison[post_rows]
+    kept = ~np.isnan(post)
+    gaps = pd.Series(post[kept], index=years[post_rows][kept])
     return Fit(
-        unit=unit,
-        weights=weights,
-        comparison=comparison,
+        unit=names[unit],
+        weights=pd.Series(weights, index=donor_names),
+        comparison=pd.Series(comparison, index=years),
         pre_rmspe=float(np.sqrt((pre**2).mean())),
-        post_rmspe=float(np.sqrt((gaps**2).mean())) if len(gaps) else math.nan,
+        post_rmspe=float(np.sqrt((gaps.to_numpy() ** 2).mean())) if len(gaps) else math.nan,
         post_gaps=gaps,
     )
 
 
 @dataclass(frozen=True)
 class Placebos:
-    """Where the treated place's post/pre RMSPE ratio ranks among its donors' own placebo ratios."""
+    """Where the treated place's post/pre RMSPE ratio ranks among its donors' own placebo ratios, and
+    the spread of the placebos' gaps year by year (the band a gap of no consequence falls within)."""
 
     rank: int  # 1 = the treated place's ratio is the largest; ties count against it
     count: int  # placebos run (one per donor)
+    gap_low: pd.Series  # year -> BAND_PERCENTILES[0] of the placebo gaps (NaN with < MIN_DONORS of them)
+    gap_high: pd.Series  # year -> BAND_PERCENTILES[1] of the placebo gaps
 
     @property
     def p_value(self) -> float:
@@ -148,15 +180,26 @@ def placebos(
     match_years: Sequence[int],
     post_years: Sequence[int],
 ) -> Placebos:
-    """Fit every donor as if it had been treated (the other donors its pool) and rank the ratios."""
+    """Fit every donor as if it had been treated (the other donors its pool), rank the ratios and take
+    the placebo gaps' spread in every year of the panel."""
     donors = list(donors)
+    values = panel[donors].to_numpy(dtype=float)
+    match_rows = panel.index.get_indexer(list(match_years))
+    post_rows = panel.index.get_indexer(list(post_years))
+    everyone = range(len(donors))
     with one_blas_thread():
-        ratios = [
-            fit(panel, donor, [d for d in donors if d != donor], match_years, post_years).ratio
-            for donor in donors
+        fits = [
+            _fit(values, panel.index, donors, i, [j for j in everyone if j != i], match_rows, post_rows)
+            for i in everyone
         ]
+    ratios = [f.ratio for f in fits]
     at_least = sum(1 for r in ratios if not math.isnan(r) and r >= treated.ratio)
-    return Placebos(rank=1 + at_least, count=len(ratios))
+    gaps = pd.DataFrame(
+        {f.unit: values[:, i] - f.comparison.to_numpy() for i, f in enumerate(fits)}, index=panel.index
+    )
+    enough = gaps.notna().sum(axis=1) >= MIN_DONORS
+    low, high = (gaps.quantile(p / 100, axis=1).where(enough) for p in BAND_PERCENTILES)
+    return Placebos(rank=1 + at_least, count=len(ratios), gap_low=low, gap_high=high)
 
 
 def verdict(
@@ -177,7 +220,9 @@ def verdict(
 
 
 def needs_placebos(treated: Fit | None, n_donors: int, n_match_years: int, pre_level: float) -> bool:
-    """Placebos are run only where the verdict depends on them (they are most of the build's time)."""
-    if treated is None or n_donors < MIN_DONORS or len(treated.post_gaps) < MIN_POST_YEARS:
+    """Placebos are run only where the comparison followed the place before joining and there is a year
+    after joining to judge (they are most of the build's time): there the verdict may depend on them,
+    and their band says how far places that did not join strayed, even with too few years for a verdict."""
+    if treated is None or n_donors < MIN_DONORS or treated.post_gaps.empty:
         return False
     return n_match_years >= MIN_MATCH_YEARS and treated.pre_rmspe <= POOR_FIT_SHARE * pre_level

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from dashboard.data.dataset import Dataset, load_offences
 from dashboard.data.state import ViewState, parse_query
+from dashboard.figures import outcomes as outcomes_fig
 from dashboard.figures.common import MEASURE_LABELS, is_source_annotation
 from dashboard.figures.ranking import FBI_RANKING_CAUTION
 from dashboard.figures.trends import grid_shape
@@ -136,7 +137,8 @@ def expected_height(chart: str, state: ViewState) -> int:
         figure = 520 - TITLE_SPACE + 70  # the FBI caution below the bars
     elif chart == "outcomes":  # figures/outcomes.py: 3 panels a row, 200 px each, 84 between, method note
         rows = -(-max(1, len(state.cities)) // 3)
-        figure = 300 if not state.cities else rows * 200 + (rows - 1) * 84 + 370 - TITLE_SPACE
+        first_panel = outcomes_fig.RTM_BLOCK_PX + outcomes_fig.RTM_TOP_MARGIN - outcomes_fig.TOP_MARGIN
+        figure = 300 if not state.cities else rows * 200 + (rows - 1) * 84 + 408 + first_panel - TITLE_SPACE
     else:
         figure = 560 - TITLE_SPACE + 26  # the whole source line
     return figure + _CHROME + (40 if state.notices else 0)

@@ -41,6 +41,7 @@ from dashboard.publish.standalone import (
 )
 from dashboard.views.headline import headline
 from dashboard.views.map import map_view_figure
+from dashboard.views.outcomes import outcomes_slide
 from dashboard.views.ranking import ranking_figure
 from dashboard.views.text import city_sentence, years_above_national
 from dashboard.views.trends import break_notes, trends_figure
@@ -264,6 +265,45 @@ def _city_slide(dataset: Dataset, state: ViewState, deck: _Deck, index: int, geo
     )
 
 
+def _outcomes_slide(dataset: Dataset, state: ViewState, index: int) -> list[str]:
+    """Issue 14: what happened after they joined (the last slide), when the view has PSP sites."""
+    parts = outcomes_slide(dataset, state)
+    if parts is None:
+        return []
+    items = "".join(
+        f"<li><strong>{html.escape(label)}</strong> ({len(names)}): {html.escape(', '.join(names))}</li>"
+        for label, names in parts.groups
+    )
+    chart, notes = "", ""
+    if parts.figure is not None:
+        spec, notes = _projector(parts.figure, dataset.version, {"l": 90, "r": 20, "t": 50, "b": 70})
+        spec["layout"]["legend2"]["font"] = {"size": SOURCE_FONT + 2}
+        chart = (
+            f'<figure class="panel">{figure_block(f"fig-{index}-outcomes", spec, config=CONFIG, lazy=True)}'
+            "<figcaption>Would they have fallen anyway? The sites beside places as violent that were never "
+            "chosen (× US rate)</figcaption></figure>"
+        )
+    return [
+        _slide(
+            index,
+            index + 1,
+            heading="What happened after they joined?",
+            kicker=f"{selection_name(dataset, state)} · violent crime against places not chosen",
+            position="Outcomes",
+            lede=parts.lede,
+            body=(
+                f'<div class="slide-body outcomes">{chart}'
+                f'<div class="panel verdicts"><ul>{items}</ul></div></div>'
+            ),
+            footer=_footer(
+                dataset,
+                f"{notes} Each site's comparison, placebo band and the method: the atlas's outcomes panel "
+                "and /export/outcomes.csv.",
+            ),
+        )
+    ]
+
+
 def _footer(dataset: Dataset, notes: str) -> str:
     notes = notes.strip()
     return (
@@ -325,6 +365,7 @@ def _present_page(dataset: Dataset, state: ViewState, _notices: tuple[str, ...])
     )
     slides = [_overview(dataset, state, snapshot, count)]
     slides += [_city_slide(dataset, state, deck, i, geoid) for i, geoid in enumerate(state.cities, start=1)]
+    slides += _outcomes_slide(dataset, state, len(slides))  # issue 14: the deck ends with the outcomes
     exit_href = "/" + state.to_query()
     nav = (
         '<nav class="deck-nav" aria-label="Slides">'

@@ -7,15 +7,18 @@ violent crime only; another offence in the view is said, not silently swapped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.data import regression as rtm
 from dashboard.data.dataset import Dataset
 from dashboard.data.state import ViewState
 from dashboard.figures import outcomes as outcomes_fig
 from dashboard.figures.common import figure_from_spec
+from dashboard.figures.outcomes_layers import Regression
 from dashboard.schema import OUTCOME_COLUMNS
 from dashboard.views.tables import TableData
 
@@ -72,6 +75,18 @@ def _title(dataset: Dataset, state: ViewState, rows: pd.DataFrame) -> str:
     return f"Violent crime after joining: {n} site{'s' if n != 1 else ''} vs. places not chosen"
 
 
+def regression_input(dataset: Dataset, state: ViewState, rows: pd.DataFrame) -> Regression | None:
+    """The first panel's data for the shown sites: the curve, the threshold and the selection years."""
+    if rows.empty:
+        return None
+    sites = rtm.site_joined_years(rows)
+    selection = rtm.not_chosen(dataset, sites, state.threshold)
+    years = sorted(set(selection.selection_years.values()))
+    label = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    lags = tuple(sorted({joined - year for joined, year in selection.selection_years.items()}))
+    return Regression(rtm.regression_curve(dataset, sites, state.threshold), state.threshold, label, lags)
+
+
 def outcomes_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
     rows = outcome_rows(dataset, state)
     if dataset.outcomes is None:
@@ -84,6 +99,7 @@ def outcomes_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
         version=dataset.version,
         note=_note(dataset, state, rows),
         empty_message=message,
+        regression=regression_input(dataset, state, rows),
     )
     return figure_from_spec(spec)
 
@@ -116,17 +132,112 @@ def outcomes_summary(dataset: Dataset, state: ViewState) -> str:
         )
     few = int(verdicts.get("no claim: too few years after joining", 0))
     if few:
-        parts.append(f"{few} joined too recently (fewer than 3 years of figures since)")
+        parts.append(
+            f"{few} {'has' if few == 1 else 'have'} fewer than 3 years of figures since joining (the FBI "
+            "city figures here end in 2022, with none for 2020)"
+        )
     donors = int(verdicts.get("no claim: too few comparison places", 0))
     if donors:
         parts.append(f"{donors} had too few comparable places")
     words = "; ".join(parts)
-    none = "" if below or above else " None is clearly above or below its comparison."
+    none = ""
+    if not below and not above:
+        none = " None is clearly above or below its comparison." if same else " None can be judged yet."
+    fell_back = _regression_sentence(dataset, state, rows)
     return (
-        f"Violent crime in {_count(n, 'site', 'sites')} after joining, each against a mix of places of "
-        f"100,000+ people that were in no program and had similar rates before: {words}.{none} "
+        f"Violent crime in {_count(n, 'site', 'sites')} after joining, each against a comparison: a mix of "
+        "places of 100,000+ people that were in no program and had matched the site's rates in the years "
+        f"before. {words[0].upper()}{words[1:]}.{none}{fell_back} "
         "A difference beside similar places is not proof that the partnership caused it."
     )
+
+
+def _times(value: float) -> str:
+    return f"{value:.2f}×"
+
+
+def _regression_sentence(dataset: Dataset, state: ViewState, rows: pd.DataFrame) -> str:
+    """Regression to the mean in words: both groups' medians in the selection year and the latest year
+    both have one ("" when there is no year after the selection year to compare)."""
+    regression = regression_input(dataset, state, rows)
+    if regression is None or len(regression.lags) != 1:
+        return ""
+    curve = regression.curve.dropna(subset=["median_ratio"])
+    wide = curve.pivot(index="years_since_joining", columns="group", values="median_ratio").dropna()
+    start = -regression.lags[0]
+    if start not in wide.index or wide.index.max() <= start or len(wide.columns) < 2:
+        return ""
+    end = int(wide.index.max())
+    joined = int(regression.selection_label) + regression.lags[0]
+    chosen = int(curve.loc[curve["group"] == "not chosen", "selected"].max())
+    then, later = wide.loc[start], wide.loc[end]
+    subject = "the site" if rows["geoid"].nunique() == 1 else "the sites' median"
+    return (
+        f" Places in no program that were as violent when the sites were picked ({chosen} places at least "
+        f"{regression.threshold:g}× the US rate in {regression.selection_label}) went from "
+        f"{_times(then['not chosen'])} the US rate then to {_times(later['not chosen'])} in {joined + end}; "
+        f"{subject} went from "
+        f"{_times(then['sites'])} to {_times(later['sites'])}."
+    )
+
+
+SLIDE_GROUPS = (  # verdict -> how the presenter's slide lists its sites
+    ("below comparison", "Below its comparison"),
+    ("above comparison", "Above its comparison"),
+    ("no clear difference", "No clear difference"),
+    ("no claim: poor pre-period fit", "Cannot be judged: no mix of places matched it before joining"),
+    ("no claim: too few years after joining", "Cannot be judged yet: under 3 years of figures since joining"),
+    ("no claim: too few comparison places", "Cannot be judged: too few comparable places"),
+)
+
+
+@dataclass(frozen=True)
+class OutcomesSlide:
+    """What present mode's outcomes slide shows: a short lede, the sites by verdict, the first panel."""
+
+    lede: str
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (label, site names)
+    figure: go.Figure | None  # the regression-to-the-mean panel (None without a curve)
+
+
+def outcomes_slide(dataset: Dataset, state: ViewState) -> OutcomesSlide | None:
+    """The slide for a view with PSP sites to compare (None without any)."""
+    rows = outcome_rows(dataset, state)
+    if rows.empty:
+        return None
+    firsts = rows.drop_duplicates("geoid")
+    groups = []
+    for verdict, label in SLIDE_GROUPS:
+        names = tuple(str(n) for n in firsts.loc[firsts["verdict"] == verdict, "site"])
+        if names:
+            groups.append((label, names))
+    counts = firsts["verdict"].value_counts()
+    judged = [
+        f"{int(counts.get(v, 0))} {words}"
+        for v, words in (
+            ("below comparison", "below"),
+            ("above comparison", "above"),
+            ("no clear difference", "with no clear difference"),
+        )
+        if counts.get(v, 0)
+    ]
+    unjudged = len(firsts) - int(firsts["verdict"].isin([*CLAIMS, "no clear difference"]).sum())
+    if unjudged:
+        judged.append(f"{unjudged} that cannot be judged yet")
+    lede = (
+        f"{_count(len(firsts), 'site', 'sites')}, each against places in no program that matched it "
+        f"before joining: {', '.join(judged)}. A comparison, not proof."
+    )
+    regression = regression_input(dataset, state, rows)
+    figure = None
+    if regression is not None and not regression.curve.empty:
+        note = (
+            f"Medians of the sites and of the places in no program at least {regression.threshold:g}× the "
+            f"US rate in {regression.selection_label}; 2020: no FBI city table."
+        )
+        spec = outcomes_fig.regression_spec(regression, version=dataset.version, note=note)
+        figure = figure_from_spec(spec)
+    return OutcomesSlide(lede, tuple(groups), figure)
 
 
 def _cell(value: object) -> str:

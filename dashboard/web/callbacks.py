@@ -192,11 +192,14 @@ def register_callbacks(app: Dash, dataset: Dataset) -> None:
         Output(ids.OUTCOMES_SUMMARY, "children"),
         Input(ids.COHORT, "value"),
         Input(ids.CITIES, "value"),
+        Input(ids.THRESHOLD, "value"),  # the first panel's selection criterion (regression to the mean)
         State(ids.OFFENCE, "value"),
     )
-    def update_outcomes(cohort: str, cities: list[str] | None, offence: str):
+    def update_outcomes(cohort: str, cities: list[str] | None, threshold, offence: str):
         """Issue 14: read from outcomes.csv (computed at build time), never estimated here."""
-        state = ViewState(cohort=cohort, cities=tuple(cities or ()), offence=offence)
+        state = ViewState(
+            cohort=cohort, cities=tuple(cities or ()), offence=offence, threshold=float(threshold)
+        )
         return outcomes_view_figure(dataset, state), outcomes_summary(dataset, state)
 
     @app.callback(

@@ -9,6 +9,7 @@ from dashboard.data.notes import city_notes, general_notes
 from dashboard.data.queries import all_series
 from dashboard.data.state import ViewState
 from dashboard.views import ranking as ranking_view
+from dashboard.views.outcomes_method import REFERENCES, data_note, method_paragraphs
 from dashboard.views.tables import TableData
 
 
@@ -116,6 +117,16 @@ def ranking_summary(dataset: Dataset, state: ViewState) -> list | str:
     return sentence if table is None else [html.P(sentence), sustained_table(table)]
 
 
+def outcomes_method(class_name: str = "method-note") -> html.Details:
+    """Issue 14: how the outcomes comparison works, in plain English (closed until asked for)."""
+    body: list = []
+    for heading, text in method_paragraphs():
+        body.append(html.P([html.Strong(f"{heading}. "), text]))
+    body.append(html.P(html.Strong("References")))
+    body.append(html.Ul([html.Li(r) for r in REFERENCES]))
+    return html.Details([html.Summary("How this comparison works"), *body], className=class_name)
+
+
 def notes_view(dataset: Dataset, geoids: list[str], offence: str, year_from: int, year_to: int) -> list:
     """General notes, then one collapsible block per selected city (open when three or fewer)."""
     geoids = [g for g in geoids if g in dataset.cities.index]
@@ -123,6 +134,8 @@ def notes_view(dataset: Dataset, geoids: list[str], offence: str, year_from: int
         html.H3("All cities"),
         html.Ul([html.Li(t) for t in general_notes(dataset, offence, year_from, year_to)]),
     ]
+    if dataset.outcomes is not None:
+        blocks.append(html.P(data_note(), className="outcomes-note"))
     series = all_series(dataset, offence)  # cached: the notes pick their cities' rows from it
     for notes in city_notes(dataset, geoids, offence, year_from, year_to, series=series):
         blocks.append(

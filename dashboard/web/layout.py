@@ -13,6 +13,7 @@ from dashboard.data.state import ViewState, cohort_options
 from dashboard.figures.common import dataset_label
 from dashboard.figures.ranking import FBI_RANKING_CAUTION
 from dashboard.web import ids
+from dashboard.web.fragments import outcomes_method
 from dashboard.web.panels import GRAPH_CONFIG, chart_block, hero_panel, panel_head
 
 
@@ -286,6 +287,7 @@ def outcomes_panel(state: ViewState) -> html.Section:
         [
             panel_head("What happened after they joined?", "outcomes", "outcomes chart", state),
             html.P(id=ids.OUTCOMES_SUMMARY, className="summary"),
+            outcomes_method(),
             *chart_block(
                 "outcomes",
                 "outcomes chart",

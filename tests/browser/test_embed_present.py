@@ -283,7 +283,7 @@ def assert_fits_a_projector(report: dict, page=None) -> None:
 def test_present_mode_one_city_per_slide_with_keys(page, server_url) -> None:
     page.goto(f"{server_url}/?present=1&cohort=psp-2017")
     wait_for_slide(page)
-    assert len(page.locator(".slide").all()) == 13  # overview + 12 PSP cities
+    assert len(page.locator(".slide").all()) == 14  # overview + 12 PSP cities + outcomes (issue 14)
     assert page.locator(".slide:not([hidden])").count() == 1
     assert "PSP 2017" in visible_titles(page)[0]
     assert page.locator(".slide:not([hidden]) [data-figure]").count() == 2  # map and ranking
@@ -351,10 +351,19 @@ def test_present_mode_fills_a_full_hd_screen(browser, server_url) -> None:
         )
         assert tick >= 24
         screenshot(page, "24-present-city-1920x1080", full_page=False)
-        page.keyboard.press("End")
+        page.keyboard.press("End")  # issue 14: the deck ends with what happened after they joined
+        wait_for_slide(page)
+        assert visible_titles(page) == ["What happened after they joined?"]
+        assert page.text_content("#deck-counter") == "Outcomes"
+        assert page.evaluate("() => window.location.hash") == "#13"
+        assert_fits_a_projector(layout_report(page), page)
+        assert "No clear difference" in page.text_content(".slide:not([hidden]) .verdicts")
+        assert "not proof" in page.text_content(".slide:not([hidden]) .lede")
+        screenshot(page, "27-present-outcomes-1920x1080", full_page=False)
+        assert page.locator("#deck-next").is_disabled()
+        page.keyboard.press("ArrowLeft")
         wait_for_slide(page)
         assert visible_titles(page) == ["Toledo, OH"]
-        assert page.locator("#deck-next").is_disabled()
         page.keyboard.press("Home")
         wait_for_slide(page)
         screenshot(page, "25-present-overview-1920x1080", full_page=False)

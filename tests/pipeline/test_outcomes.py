@@ -96,7 +96,40 @@ def test_verdict_rules_in_order() -> None:
     full = synth.fit(panel, "T", donors, match, [y for y in YEARS if y > JOINED])
     assert synth.verdict(full, 19, 4, None, 1000.0) == "no claim: poor pre-period fit"  # 4 matching years
     assert synth.verdict(full, 19, len(match), None, full.pre_rmspe * 5) == "no claim: poor pre-period fit"
-    assert not synth.needs_placebos(short, 19, len(match), 1000.0)
+    # Placebos run wherever the comparison followed the site and a year after joining has a gap: there
+    # their band is drawn, even with too few years for a verdict (then no rank is written).
+    assert synth.needs_placebos(short, 19, len(match), 1000.0)
+    none_after = synth.fit(panel, "T", donors, match, [])
+    assert not synth.needs_placebos(none_after, 19, len(match), 1000.0)
+    assert not synth.needs_placebos(full, 19, 4, 1000.0)  # a poor fit: no placebos, no band
+
+
+def test_a_site_no_comparison_can_follow_gets_no_claim() -> None:
+    """Three times the level of every donor: no weighted average (weights >= 0, summing to 1) can reach
+    it, so the pre-period fit is poor and no claim is made, however large the planted effect."""
+    panel = simulated_panel(seed=0, effect=-0.30)
+    panel["T"] = panel["T"] * 3
+    donors = [c for c in panel.columns if c != "T"]
+    match, post = [y for y in YEARS if y < JOINED], [y for y in YEARS if y > JOINED]
+    fitted = synth.fit(panel, "T", donors, match, post)
+    level = float(panel.loc[match, "T"].mean())
+    assert fitted.pre_rmspe > synth.POOR_FIT_SHARE * level
+    assert not synth.needs_placebos(fitted, len(donors), len(match), level)
+    assert synth.verdict(fitted, len(donors), len(match), None, level) == "no claim: poor pre-period fit"
+
+
+@pytest.mark.parametrize(("effect", "outside"), [(-0.30, True), (0.0, False)])
+def test_the_placebo_band_holds_chance_and_not_a_planted_effect(effect: float, outside: bool) -> None:
+    """The band (5th-95th percentile of the placebo gaps) is the error the chart shows: a planted 30% fall
+    lies below it in every year after joining; with no effect the site's gaps stay inside it."""
+    fitted, placebo, _verdict = estimate(simulated_panel(seed=0, effect=effect))
+    assert placebo is not None
+    post = fitted.post_gaps.index
+    low, high = placebo.gap_low[post], placebo.gap_high[post]
+    assert (low < high).all() and low.notna().all()
+    below = fitted.post_gaps < low
+    inside = fitted.post_gaps.between(low, high)
+    assert below.all() if outside else inside.mean() >= 0.8, (fitted.post_gaps, low, high)
 
 
 def _city_years() -> pd.DataFrame:
@@ -172,4 +205,11 @@ def test_committed_outcomes_for_psp_2017() -> None:
     assert (per_site <= 1).all().all()
     claimed = table["verdict"].isin(["below comparison", "above comparison", "no clear difference"])
     assert table.loc[claimed, "placebo_count"].ge(synth.MIN_DONORS).all()
+    assert table.loc[~claimed, "placebo_rank"].isna().all()  # a rank is written only with a verdict
+    # The placebo band: wherever a verdict was reached, never with a poor fit, low <= 0 <= high mostly.
+    band = table[["placebo_gap_low", "placebo_gap_high"]]
+    assert band.notna().all(axis=1).eq(band.notna().any(axis=1)).all()  # both or neither
+    assert table.loc[claimed & table["comparison_value"].notna(), "placebo_gap_low"].notna().all()
+    assert table.loc[table["verdict"] == "no claim: poor pre-period fit", "placebo_gap_low"].isna().all()
+    assert (table["placebo_gap_low"] <= table["placebo_gap_high"]).where(band.notna().all(axis=1), True).all()
     assert not set(table["geoid"]) & {"48201", "13089"}  # county sites are skipped

@@ -200,7 +200,8 @@ def validate_outcomes(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     check_not_blank(result, ("site", "cohort"), path)
     result["year"] = parse_year_column(result, "year", path)
     result["years_since_joining"] = _parse_signed_column(result, "years_since_joining", path, whole=True)
-    for column in ("value", "comparison_value", "gap", "pre_fit_rmspe"):
+    numbers = ("value", "comparison_value", "gap", "pre_fit_rmspe", "placebo_gap_low", "placebo_gap_high")
+    for column in numbers:
         result[column] = _parse_signed_column(result, column, path, whole=False)
     for column in ("placebo_rank", "placebo_count"):
         result[column] = parse_count_column(result, column, path)
