@@ -142,6 +142,8 @@ PLACE_KINDS: tuple[str, ...] = (
     "county subdivision",
     "unmatched: ambiguous name",
     "unmatched: not in the 2010 gazetteer",
+    "several jurisdictions",  # one police for two or more places (places.NOT_A_PLACE)
+    "not a city police",
 )
 PLACES_YEAR_COLUMNS: tuple[str, ...] = (
     "geoid",

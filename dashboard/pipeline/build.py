@@ -60,6 +60,7 @@ from dashboard.pipeline.sources.marshall import parse_marshall
 from dashboard.pipeline.sources.national import _CDE_COLUMNS as CDE_COLUMNS
 from dashboard.pipeline.sources.national import CDE_FILE, build_national_series
 from dashboard.pipeline.sources.ucr_data_tool import parse_ucr_data_tool_cities
+from dashboard.pipeline.subdivisions import county_subdivision_codes
 from dashboard.schema import RAW_CITY_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,11 @@ def build(sources: Path, out: Path) -> BuildResult:
         peer_groups = peers.peer_group_rows(city_table_rows)
         peer_groups = peers.with_published_check(peer_groups, parse_table_16(sources))
     with step("matching every city-table row to a Census place", sources / "boundaries"):
-        every_place = all_places.match_all_rows(city_table_rows, all_places.gazetteer_places(sources))
+        every_place = all_places.match_all_rows(
+            city_table_rows,
+            all_places.gazetteer_places(sources),
+            county_subdivision_codes(sources),
+        )
 
     with_data = set(city_years["geoid"])
     included = sorted(with_data | set(programs["geoid"]))

@@ -73,10 +73,21 @@ def normalise_name(label: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+_COUNTY = re.compile(r",\s*(?P<county>[^,]+?)\s+county\b", re.IGNORECASE)
+
+
+def qualified_key(label: str) -> str:
+    """The normalised name plus a county the FBI printed after a comma ("reno lamar county"), so an alias
+    for "Reno, Lamar County" never applies to a plain "Reno"."""
+    county = _COUNTY.search(str(label))
+    key = normalise_name(label)
+    return f"{key} {normalise_name(county.group('county'))} county" if county else key
+
+
 def load_aliases(path: Path = ALIASES_CSV) -> pd.DataFrame:
     """The explicit alias table: state, agency (as printed, any variant), geoid, reason."""
     aliases = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
-    aliases["key"] = aliases["agency"].map(normalise_name)
+    aliases["key"] = aliases["agency"].map(qualified_key)
     return aliases
 
 

@@ -23,6 +23,8 @@ PLACE_KIND_OF_REASON = {  # places.match_all_rows' unmatched_reason -> place_kin
     "county subdivision": "county subdivision",
     "ambiguous": "unmatched: ambiguous name",
     "not in the 2010 gazetteer": "unmatched: not in the 2010 gazetteer",
+    "several jurisdictions": "several jurisdictions",
+    "not a city police": "not a city police",
 }
 
 
