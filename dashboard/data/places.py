@@ -3,8 +3,10 @@
 The city tables give about 9,000 places a year for 2010, 2013-2019, 2021 and 2022. A place that is also in
 ``crime_city_year.csv`` (the cities of 100,000+ and the program sites) keeps the figures of that file, which
 are harmonised and screened, for every year it has there; every other place has the city-table rows as
-printed. A row with no Census place (a county subdivision, an unmatched name) keeps its figures under a key
-made of its state and name, so it is ranked and exported but never drawn.
+printed. A row with no Census place (a county subdivision, a police of several places, an unmatched name)
+keeps its figures under a key made of its state and name, so it is ranked and exported but never drawn; a
+row that is no city's police at all (a sheriff, an Alaska borough: ``place_kind`` "not a city police") is
+left out of the ranking.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from dashboard.schema import PEER_GROUPS
 
 MINPOPS = (0, 10_000, 25_000, 50_000, 100_000)  # the map and ranking's population floor (URL minpop=)
 DEFAULT_MINPOP = 100_000  # existing links look as before
+LABEL_NOTES = {  # place_kind -> what a row's name adds, so a reader knows it is no Census place
+    "county subdivision": " (county subdivision)",
+    "several jurisdictions": " (police of several places)",
+}
 BANDS = ("all", *(group for group, *_ in PEER_GROUPS))  # URL band=: the ranking's population group
 BAND_LABELS = {"all": "all sizes", **{group: label for group, label, *_ in PEER_GROUPS}}
 
@@ -63,8 +69,10 @@ def place_series(dataset: Dataset, offence: str) -> pd.DataFrame:
     names = rows.assign(key=keys).drop_duplicates("key", keep="last").set_index("key")
     fallback = names["agency"] + ", " + names["state"]
     frame["label"] = frame["geoid"].map(points["name"]).fillna(frame["geoid"].map(fallback))
-    subdivision = frame["place_kind"] == "county subdivision"
-    frame.loc[subdivision, "label"] = frame.loc[subdivision, "label"] + " (county subdivision)"
+    frame = frame[(frame["place_kind"] != "not a city police").to_numpy(dtype=bool)]  # a sheriff, a borough
+    for kind, words in LABEL_NOTES.items():
+        marked = frame["place_kind"] == kind
+        frame.loc[marked, "label"] = frame.loc[marked, "label"] + words
     frame["on_map"] = frame["geoid"].isin(points.index)
     frame["rate"] = rate_per_100k(frame["count"], frame["population"])
     frame = with_comparisons(dataset, frame, offence)
