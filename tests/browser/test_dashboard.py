@@ -223,6 +223,8 @@ def test_typing_a_second_city_starts_a_fresh_search(page, server_url) -> None:
     search = page.locator("input.dash-dropdown-search")  # the open list's search box
     page.keyboard.type("Memphis")
     expect(page.get_by_role("option", name="Memphis, TN ★")).to_be_visible()
+    # Enter picks the list's first option: wait until the list is filtered (a busy machine re-renders late)
+    expect(page.locator(".dash-dropdown-option").first).to_contain_text("Memphis, TN")
     page.keyboard.press("Enter")
     wait_for_trends(page, "Memphis, TN")
     expect(search).to_have_value("")
