@@ -47,8 +47,8 @@ def _marker_trace(rows: pd.DataFrame, name: str, marker: dict) -> dict:
         "type": "scatter",
         "mode": "markers",
         "name": name,
-        "x": rows["rank"].to_numpy(),
-        "y": rows["ratio"].astype(float).to_numpy(),
+        "x": rows["rank"].astype(int).tolist(),  # lists: numpy arrays travel as base64 (gzip-proof)
+        "y": rows["ratio"].astype(float).round(2).tolist(),
         "marker": marker,
         "customdata": customdata,
         "hovertemplate": (
@@ -81,8 +81,8 @@ def profile_spec(
             "type": "scatter",
             "mode": "lines",
             "name": f"All {len(ranked):,} {universe}",
-            "x": ranked["rank"].to_numpy()[index],
-            "y": ratios[index],
+            "x": ranked["rank"].to_numpy()[index].tolist(),
+            "y": ratios[index].round(2).tolist(),
             "fill": "tozeroy",
             "line": {"color": CURVE_COLOUR, "width": 1.5},
             "fillcolor": "rgba(158,158,158,0.25)",

@@ -168,14 +168,17 @@ def _regression_sentence(dataset: Dataset, state: ViewState, rows: pd.DataFrame)
     if start not in wide.index or wide.index.max() <= start or len(wide.columns) < 2:
         return ""
     end = int(wide.index.max())
-    joined = int(regression.selection_label) + regression.lags[0]
+    # one selection year ("2015"), or several for sites that joined in different years ("2016–2017")
+    years = regression.selection_label.replace("–", "-").split("-")
+    single = len(years) == 1 and years[0].strip().isdigit()
+    when = f"in {int(years[0]) + regression.lags[0] + end}" if single else f"{end} years after joining"
     chosen = int(curve.loc[curve["group"] == "not chosen", "selected"].max())
     then, later = wide.loc[start], wide.loc[end]
     subject = "the site" if rows["geoid"].nunique() == 1 else "the sites' median"
     return (
         f" Places in no program that were as violent when the sites were picked ({chosen} places at least "
         f"{regression.threshold:g}× the US rate in {regression.selection_label}) went from "
-        f"{_times(then['not chosen'])} the US rate then to {_times(later['not chosen'])} in {joined + end}; "
+        f"{_times(then['not chosen'])} the US rate then to {_times(later['not chosen'])} {when}; "
         f"{subject} went from "
         f"{_times(then['sites'])} to {_times(later['sites'])}."
     )

@@ -158,3 +158,14 @@ def test_the_method_note_states_the_rules_the_build_applied() -> None:
         "rank 1 to 4 of 41",
     ):
         assert words in text
+
+
+def test_summary_of_sites_that_joined_in_different_years_words_the_years_since_joining(dataset) -> None:
+    """Oxford AL (PSP 2019) and Phoenix (PSP 2017 pilot) have two selection years ("2016–2017"): the
+    regression sentence counts years since joining instead of naming one calendar year (a fuzz test
+    found this answered 500)."""
+    from dashboard.views.outcomes import outcomes_summary
+
+    text = outcomes_summary(dataset, parse_query("?cohort=all-cities&cities=0157576,4075000", dataset))
+    assert "–" in text.split("the US rate in ", 1)[1].split(")", 1)[0]  # a span of selection years
+    assert "years after joining;" in text
