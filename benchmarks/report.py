@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import PROJECT_ROOT, RESULTS_DIR
-from benchmarks.goals import evaluate
+from benchmarks.goals import _get, evaluate
 from benchmarks.scale import interactivity
 
 README = Path(__file__).resolve().parent / "README.md"
@@ -356,14 +356,6 @@ def _every_place(s: dict) -> list[str]:
         "",
     ]
     return out
-
-
-def _get(data: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, dict) or key not in data:
-            return None
-        data = data[key]
-    return data
 
 
 def _startup(s: dict) -> list[str]:

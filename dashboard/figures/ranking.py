@@ -67,15 +67,7 @@ def ranking_spec(
             }
         )
     layout = {
-        "annotations": [
-            _hline_label(threshold, f"threshold {threshold:g}×", "bottom"),
-            _hline_label(1, "US average (1×)", "top"),
-            source_annotation(version, "<br>The FBI cautions against ranking cities (see note)."),
-        ],
-        "shapes": [
-            _hline(threshold, {"color": "#222222", "dash": "dash", "width": 2}),
-            _hline(1, {"color": "#777777", "width": 1}),
-        ],
+        **reference_lines(threshold, version),
         "bargap": 0.15,
         "barmode": "overlay",
         "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
@@ -96,6 +88,21 @@ def ranking_spec(
     layout["margin"]["t"] = 100 + LEGEND_ROW_PX * extra_rows
     layout["height"] = height + LEGEND_ROW_PX * extra_rows
     return {"data": data, "layout": layout}
+
+
+def reference_lines(threshold: float, version: str) -> dict:
+    """The threshold and 1x lines with their labels, and the source line: every ranking chart's frame."""
+    return {
+        "annotations": [
+            _hline_label(threshold, f"threshold {threshold:g}×", "bottom"),
+            _hline_label(1, "US average (1×)", "top"),
+            source_annotation(version, "<br>The FBI cautions against ranking cities (see note)."),
+        ],
+        "shapes": [
+            _hline(threshold, {"color": "#222222", "dash": "dash", "width": 2}),
+            _hline(1, {"color": "#777777", "width": 1}),
+        ],
+    }
 
 
 def _hline(y: float, line: dict) -> dict:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.figures.common import base_layout, figure_from_spec, format_value, source_annotation, theme
-from dashboard.figures.ranking import UNLISTED_COHORT_COLOUR, _hline, _hline_label
+from dashboard.figures.common import base_layout, figure_from_spec, format_value, theme
+from dashboard.figures.ranking import UNLISTED_COHORT_COLOUR, reference_lines
 
 MAX_POINTS = 400  # the curve's points: every rank of the first 200, then an even sample
 KEEP_TOP = 200
@@ -101,15 +101,7 @@ def profile_spec(
         ring = {"symbol": "circle-open", "size": 20, "color": SELECTED_COLOUR, "line": {"width": 2.5}}
         data.append(_marker_trace(chosen, "Selected", ring))
     layout = {
-        "annotations": [
-            _hline_label(threshold, f"threshold {threshold:g}×", "bottom"),
-            _hline_label(1, "US average (1×)", "top"),
-            source_annotation(version, "<br>The FBI cautions against ranking cities (see note)."),
-        ],
-        "shapes": [
-            _hline(threshold, {"color": "#222222", "dash": "dash", "width": 2}),
-            _hline(1, {"color": "#777777", "width": 1}),
-        ],
+        **reference_lines(threshold, version),
         # inside the plot, top right: the curve is low there (it falls from rank 1 at the left)
         "legend": {"x": 0.99, "xanchor": "right", "y": 0.98, "yanchor": "top", "bgcolor": LEGEND_BACKGROUND},
         "xaxis": {
