@@ -74,6 +74,22 @@ def _is_cohort_selection(dataset: Dataset, state: ViewState) -> bool:
     return bool(state.cities) and list(state.cities) == members[: len(state.cities)]
 
 
+def comment_header(
+    dataset: Dataset, state: ViewState, title: str, *, notes: tuple[str, ...] = (), source_note: str = ""
+) -> str:
+    """The ``#`` lines every CSV export opens with: what it is, the data version, the sources, the view's
+    link, what its columns mean (``notes``) and what the link asked for that was not used."""
+    lines = [
+        f"Safety Partnership Atlas: {title}",
+        f"{dataset_label(dataset.version)} (data version)",
+        f"{SOURCE_CITATION}{source_note}",
+        f"View: /{state.to_query()}",
+        *notes,
+        *(f"Ignored in the link: {notice}" for notice in state.notices),
+    ]
+    return "".join(f"# {line}\n" for line in lines)
+
+
 def view_csv(dataset: Dataset, state: ViewState) -> str:
     """The numbers of the trends chart for a view: one row per selected city × year × offence.
 
@@ -81,22 +97,22 @@ def view_csv(dataset: Dataset, state: ViewState) -> str:
     with empty values, so gaps stay visible; missing values are empty cells, never 0.
     """
     out = io.StringIO()
-    out.write(f"# Safety Partnership Atlas: {view_description(dataset, state)}, against the US rate\n")
-    out.write(f"# {dataset_label(dataset.version)} (data version)\n")
-    out.write(f"# {SOURCE_CITATION}\n")
-    out.write(f"# View: /{state.to_query()}\n")
     out.write(
-        f"# small_count: true when the count is under {small_count_below()} offences in the year (a value "
-        "that a handful of events can swing); empty when there is no count.\n"
+        comment_header(
+            dataset,
+            state,
+            f"{view_description(dataset, state)}, against the US rate",
+            notes=(
+                f"small_count: true when the count is under {small_count_below()} offences in the year (a "
+                "value that a handful of events can swing); empty when there is no count.",
+                "Empty cell = not available (never zero). Rates per 100,000 residents are computed from "
+                "counts and the FBI agency population; ratio_to_national = city rate / US rate (same rape "
+                "definition); peer_rate_per_100k = the rate of all places of the city's FBI population group "
+                "that year, summed from the FBI city table (only years with a city table: 2010, 2013-2019, "
+                "2021-2022).",
+            ),
+        )
     )
-    out.write(
-        "# Empty cell = not available (never zero). Rates per 100,000 residents are computed from "
-        "counts and the FBI agency population; ratio_to_national = city rate / US rate (same rape "
-        "definition); peer_rate_per_100k = the rate of all places of the city's FBI population group that "
-        "year, summed from the FBI city table (only years with a city table: 2010, 2013-2019, 2021-2022).\n"
-    )
-    for notice in state.notices:
-        out.write(f"# Ignored in the link: {notice}\n")
     if not state.cities:
         out.write("# No rows: this view has no city (name cities=<GEOID,...> or a program cohort).\n")
     writer = csv.writer(out, lineterminator="\n")
@@ -148,19 +164,19 @@ def outcomes_csv(dataset: Dataset, state: ViewState) -> str:
     """The outcomes chart's rows (geodata/outcomes.csv columns) for the view's sites, with the method."""
     out = io.StringIO()
     out.write(
-        "# Safety Partnership Atlas: violent crime after joining, each PSP site against places not chosen\n"
+        comment_header(
+            dataset,
+            state,
+            "violent crime after joining, each PSP site against places not chosen",
+            source_note="; comparison: synthetic control (geodata/SOURCES.md, outcomes.csv)",
+            notes=(
+                "Empty cell = not available (never zero). comparison_value: a weighted mix of up to 40 "
+                "places of 100,000+ in no program, matched on the years before joining; placebo_rank: where "
+                "the site's post/pre RMSPE ratio ranks among placebo_count + 1 places (1 = largest); "
+                "verdict rule in geodata/SOURCES.md.",
+            ),
+        )
     )
-    out.write(f"# {dataset_label(dataset.version)} (data version)\n")
-    out.write(f"# {SOURCE_CITATION}; comparison: synthetic control (geodata/SOURCES.md, outcomes.csv)\n")
-    out.write(f"# View: /{state.to_query()}\n")
-    out.write(
-        "# Empty cell = not available (never zero). comparison_value: a weighted mix of up to 40 places of "
-        "100,000+ in no program, matched on the years before joining; placebo_rank: where the site's "
-        "post/pre RMSPE ratio ranks among placebo_count + 1 places (1 = largest); verdict rule in "
-        "geodata/SOURCES.md.\n"
-    )
-    for notice in state.notices:
-        out.write(f"# Ignored in the link: {notice}\n")
     rows = outcome_rows(dataset, state)
     if rows.empty:
         out.write("# No rows: no PSP site of this view has a comparison (choose a PSP cohort).\n")

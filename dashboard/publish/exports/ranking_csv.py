@@ -8,8 +8,7 @@ import io
 from dashboard.data.caution import small_count_below
 from dashboard.data.dataset import Dataset
 from dashboard.data.state import ViewState
-from dashboard.figures.common import SOURCE_CITATION, dataset_label
-from dashboard.publish.exports.csv import _cell, small_cell
+from dashboard.publish.exports.csv import _cell, comment_header, small_cell
 from dashboard.views.ranking import _ranked, universe_words
 
 RANKING_COLUMNS = (
@@ -38,18 +37,19 @@ def ranking_csv(dataset: Dataset, state: ViewState) -> str:
     """Every ranked place of the view (not only the rows a table shows), highest ratio first. place_key is
     the Census GEOID, or "ST: name" for a county subdivision or a row no Census place matched."""
     out = io.StringIO()
-    out.write(f"# Safety Partnership Atlas: {universe_words(state)} ranked by ratio to the national rate\n")
-    out.write(f"# {dataset_label(dataset.version)} (data version)\n")
     out.write(
-        f"# {SOURCE_CITATION}; peer rates derived from the FBI city tables (geodata/peer_groups_year.csv)\n"
+        comment_header(
+            dataset,
+            state,
+            f"{universe_words(state)} ranked by ratio to the national rate",
+            source_note="; peer rates derived from the FBI city tables (geodata/peer_groups_year.csv)",
+            notes=(
+                f"Empty cell = not available (never zero). Threshold {state.threshold:g}x; a missing year "
+                "ends a run of years in a row. The FBI cautions against ranking places on these figures "
+                "alone.",
+            ),
+        )
     )
-    out.write(f"# View: /{state.to_query()}\n")
-    out.write(
-        f"# Empty cell = not available (never zero). Threshold {state.threshold:g}x; a missing year ends a "
-        "run of years in a row. The FBI cautions against ranking places on these figures alone.\n"
-    )
-    for notice in state.notices:
-        out.write(f"# Ignored in the link: {notice}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(RANKING_COLUMNS)
     below = small_count_below()
