@@ -35,6 +35,17 @@ def _int_list(values: pd.Series) -> list[int | None]:
 
 
 @lru_cache(maxsize=16)
+def dot_rows(dataset: Dataset, offence: str) -> pd.DataFrame:
+    """The place-years drawn as dots, whatever the view: a place with a point that is not a city outline,
+    in a city-table year, with a population. The page's layer file and the server-drawn maps (exports,
+    embeds) both start here. Cached: do not mutate."""
+    series = every_place_series(dataset, offence)
+    dot = series["on_map"] & ~series["geoid"].isin(set(dataset.cities.index))
+    dot &= series["year"].isin(table_years(dataset)) & series["population"].notna()
+    return series[dot.to_numpy(dtype=bool)]
+
+
+@lru_cache(maxsize=16)
 def places_layer_json(dataset: Dataset, offence: str) -> bytes:
     """The layer's JSON for one offence: every Census place with a point that is not already drawn as a
     city polygon, for every city-table year (see the module docstring)."""
@@ -45,11 +56,7 @@ def places_layer_json(dataset: Dataset, offence: str) -> bytes:
             {"offence": offence, "years": [], "names": [], "lon": [], "lat": [], "values": {}}
         ).encode()
     series = every_place_series(dataset, offence)
-    drawn = set(dataset.cities.index)
-    rows = series[series["on_map"].to_numpy(dtype=bool) & ~series["geoid"].isin(drawn).to_numpy(dtype=bool)]
-    rows = rows[
-        rows["year"].isin(years).to_numpy(dtype=bool) & rows["population"].notna().to_numpy(dtype=bool)
-    ]
+    rows = dot_rows(dataset, offence)
     geoids = sorted(set(rows["geoid"]))
     position = {geoid: i for i, geoid in enumerate(geoids)}
     placed = points.loc[geoids]
@@ -89,9 +96,8 @@ def places_frame(dataset: Dataset, offence: str, year: int, minpop: int) -> pd.D
     ``year``; None at the default floor (no dots)."""
     if minpop >= DEFAULT_MINPOP or dataset.place_points is None:
         return None
-    series = every_place_series(dataset, offence)
-    rows = series[(series["year"] == year).to_numpy(dtype=bool) & series["on_map"].to_numpy(dtype=bool)]
-    rows = rows[~rows["geoid"].isin(set(dataset.cities.index)).to_numpy(dtype=bool)]
-    rows = rows[(rows["population"].astype("Float64") >= minpop).fillna(False).to_numpy(dtype=bool)]
+    rows = dot_rows(dataset, offence)
+    shown = (rows["year"] == year) & (rows["population"].astype("Float64") >= minpop)
+    rows = rows[shown.to_numpy(dtype=bool)]
     points = dataset.place_points.loc[rows["geoid"]]
     return rows.assign(lon=points["lon"].to_numpy(), lat=points["lat"].to_numpy())
