@@ -5,7 +5,6 @@
 (function () {
   var files = {}; /* offence -> Promise of the layer JSON */
   var drawn = false; /* whether the dots trace holds dots (an empty trace is left alone) */
-  var LOG2_RANGE = 2; /* as figures/map.py RATIO_LOG2_RANGE: the colour scale spans 1/4x .. 4x */
   var PLACES_TRACE = 0; /* figures/map.py TRACE_PLACES */
   var DEFAULT_MINPOP = 100000;
 
@@ -29,13 +28,14 @@
     return Math.round(value * f) / f;
   }
 
-  function groupOf(population) { /* schema.PEER_GROUPS */
-    if (population >= 250000) return "250k+";
-    if (population >= 100000) return "100k-250k";
-    if (population >= 50000) return "50k-100k";
-    if (population >= 25000) return "25k-50k";
-    if (population >= 10000) return "10k-25k";
-    return population > 0 ? "under-10k" : "";
+  /* The FBI population group of a population: file.groups lists each group with its lowest population,
+     largest first (schema.PEER_GROUPS, sent by the server). */
+  function groupOf(file, population) {
+    if (!(population > 0)) return "";
+    for (var g = 0; g < file.groups.length; g++) {
+      if (population >= file.groups[g][1]) return file.groups[g][0];
+    }
+    return "";
   }
 
   /* The dots of one view: positions, sizes (by population), colours (the map's colour axis) and hover. */
@@ -51,11 +51,12 @@
       var count = values.c[k];
       var rate = count === null || !(population > 0) ? null : round((count * 100000) / population, 1);
       var ratio = values.x[k] === null ? null : values.x[k] / 100;
-      var peer = peers[groupOf(population)];
+      var peer = peers[groupOf(file, population)];
       var toPeer = rate === null || !peer ? null : round(rate / peer, 2);
       var colour;
       if (measure === "ratio") {
-        colour = ratio === null || ratio <= 0 ? null : round(Math.max(-LOG2_RANGE, Math.min(LOG2_RANGE, Math.log2(ratio))), 1);
+        var span = file.ratio_log2_range; /* figures/map.py RATIO_LOG2_RANGE: 1/4x .. 4x */
+        colour = ratio === null || ratio <= 0 ? null : round(Math.max(-span, Math.min(span, Math.log2(ratio))), 1);
       } else {
         colour = measure === "count" ? count : rate;
       }

@@ -9,6 +9,7 @@ only when a view asks for places under 100,000: the default view never downloads
 Shape (columns, not records: it compresses to a third)::
 
     {"offence": ..., "years": [2010, ...], "names": [...], "lon": [...], "lat": [...],
+     "groups": [["250k+", 250000], ..., ["under-10k", 0]], "ratio_log2_range": 2.0,
      "peer": {"2010": {"10k-25k": 261.6, ...}, ...},
      "values": {"2010": {"i": [place index...], "c": [count...], "p": [population...],
                          "x": [ratio to national x 100...]}, ...}}
@@ -16,6 +17,8 @@ Shape (columns, not records: it compresses to a third)::
 Rates and ratios to peers are derived in the browser exactly as ``data/measures.py`` does (rate = count x
 100,000 / population, rounded to 0.1; ratio to peers = rate / peer rate, rounded to 0.01); the ratio to the
 national rate comes from the server, which matches each row to the national figure of its rape definition.
+The population groups (``schema.PEER_GROUPS``) and the colour scale's span (``figures.map``) travel in the
+file, so the browser never keeps a copy of either.
 """
 
 from __future__ import annotations
@@ -28,10 +31,19 @@ import pandas as pd
 from dashboard.data.dataset import Dataset
 from dashboard.data.places import DEFAULT_MINPOP, table_years
 from dashboard.data.queries import every_place_series
+from dashboard.figures.map import RATIO_LOG2_RANGE
+from dashboard.schema import PEER_GROUPS
 
 
 def _int_list(values: pd.Series) -> list[int | None]:
     return [None if pd.isna(v) else int(v) for v in values]
+
+
+def _scales() -> dict:
+    """What the browser needs to group and colour a dot: each FBI population group with its lowest
+    population (largest first), and the ratio colour scale's span in log2 (1/4x .. 4x)."""
+    groups = sorted(((group, low) for group, _label, low, _high, _fbi in PEER_GROUPS), key=lambda g: -g[1])
+    return {"groups": [list(g) for g in groups], "ratio_log2_range": RATIO_LOG2_RANGE}
 
 
 @lru_cache(maxsize=16)
@@ -52,9 +64,8 @@ def places_layer_json(dataset: Dataset, offence: str) -> bytes:
     points = dataset.place_points
     years = table_years(dataset)
     if points is None or not years:
-        return json.dumps(
-            {"offence": offence, "years": [], "names": [], "lon": [], "lat": [], "values": {}}
-        ).encode()
+        empty = {"offence": offence, "years": [], "names": [], "lon": [], "lat": [], "values": {}}
+        return json.dumps({**empty, **_scales()}).encode()
     series = every_place_series(dataset, offence)
     rows = dot_rows(dataset, offence)
     geoids = sorted(set(rows["geoid"]))
@@ -72,6 +83,7 @@ def places_layer_json(dataset: Dataset, offence: str) -> bytes:
         "names": placed["name"].tolist(),
         "lon": [round(float(v), 3) for v in placed["lon"]],  # ~100 m: a dot's position at any zoom shown
         "lat": [round(float(v), 3) for v in placed["lat"]],
+        **_scales(),
         "peer": {
             str(year): {g: float(r) for g, r in zip(group["peer_group"], group["peer_rate"], strict=True)}
             for year, group in peer.groupby("year")
