@@ -18,6 +18,16 @@ PUBLIC_DATA_FILES = (
 )  # fmt: skip
 
 
+def _cached(response: flask.Response, dataset: Dataset) -> flask.Response:
+    """A data file's caching: a day, or a year and ``immutable`` when the page asked for ?v=<dataset
+    version> (that URL's bytes never change)."""
+    if flask.request.args.get("v") == dataset.version:
+        response.headers["Cache-Control"] = f"public, max-age={VERSIONED_MAX_AGE}, immutable"
+    else:
+        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
+    return response
+
+
 def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> None:
     @server.get("/healthz")
     def healthz():
@@ -45,10 +55,7 @@ def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> Non
         if not name.endswith(".json") or offence not in OFFENCES or dataset.place_points is None:
             flask.abort(404)
         response = flask.Response(places_layer_json(dataset, offence), mimetype="application/json")
-        versioned = flask.request.args.get("v") == dataset.version
-        age = f"max-age={VERSIONED_MAX_AGE}, immutable" if versioned else f"max-age={STATIC_MAX_AGE}"
-        response.headers["Cache-Control"] = f"public, {age}"
-        return response
+        return _cached(response, dataset)
 
     @server.get("/data/<name>")
     def data_file(name: str):
@@ -61,9 +68,4 @@ def _register_routes(server: flask.Flask, dataset: Dataset, folder: Path) -> Non
         response = flask.send_file(
             folder / name, mimetype=mimetype, conditional=True, etag=True, max_age=STATIC_MAX_AGE
         )
-        if flask.request.args.get("v") == dataset.version:
-            # The page asks for ?v=<dataset version>: that URL's bytes never change.
-            response.headers["Cache-Control"] = f"public, max-age={VERSIONED_MAX_AGE}, immutable"
-        else:
-            response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
-        return response
+        return _cached(response, dataset)
