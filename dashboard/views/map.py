@@ -86,15 +86,12 @@ def map_view_figure(dataset: Dataset, state: ViewState) -> go.Figure:
 
 
 def places_hover(places: pd.DataFrame) -> list[list]:
-    """The dots' hover numbers (``figures.map_places.PLACES_HOVER_TEMPLATE``), "" where missing."""
+    """The dots' hover numbers (``figures.map_places.PLACES_HOVER_TEMPLATE``) at the map's precision
+    (``figures.map._number``, as the city hover), "" where missing."""
     columns = [("rate", 1), ("count", 0), ("ratio", 2), ("ratio_to_peer", 2), ("population", 0)]
-    return [
-        [
-            "" if pd.isna(v) else (int(v) if d == 0 else round(float(v), d))
-            for v, (_c, d) in zip(row, columns, strict=True)
-        ]
-        for row in places[[c for c, _d in columns]].itertuples(index=False)
-    ]
+    rows = places[[c for c, _d in columns]].itertuples(index=False)
+    numbers = ([map_fig._number(v, d) for v, (_c, d) in zip(row, columns, strict=True)] for row in rows)
+    return [["" if n is None else n for n in row] for row in numbers]
 
 
 @lru_cache(maxsize=64)
