@@ -106,7 +106,8 @@ def profile_spec(
         "legend": {"x": 0.99, "xanchor": "right", "y": 0.98, "yanchor": "top", "bgcolor": LEGEND_BACKGROUND},
         "xaxis": {
             "showgrid": False,
-            "title": {"text": f"Rank among {len(ranked):,} {universe} (1 = highest)"},
+            # short: the title and the curve's legend name the places ("... people (1 = highest" was cut)
+            "title": {"text": f"Rank of {len(ranked):,} (1 = highest ratio)"},
         },
         "yaxis": {
             "gridcolor": "#eeeeee",
