@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from dash import dcc, html
 
-from dashboard.data.caution import small_count_below
 from dashboard.data.dataset import Dataset
-from dashboard.data.places import BAND_LABELS, BANDS
 from dashboard.data.state import ViewState, cohort_options
 from dashboard.figures.common import dataset_label
 from dashboard.figures.ranking import FBI_RANKING_CAUTION
 from dashboard.web import ids
 from dashboard.web.fragments import outcomes_method
 from dashboard.web.panels import GRAPH_CONFIG, chart_block, hero_panel, panel_head
-
-
-def _labelled(label: str, control, control_id: str) -> html.Div:
-    extra = " control-slider" if type(control).__name__ in ("Slider", "RangeSlider") else ""
-    return html.Div(
-        [html.Label(label, htmlFor=control_id, className="control-label"), control],
-        className="control" + extra,
-    )
+from dashboard.web.widgets import (
+    align_control,
+    band_control,
+    labelled,
+    minpop_control,
+    places_layer_store,
+    small_control,
+    trend_options,
+)
 
 
 def _year_marks(years: list[int]) -> dict[int, str]:
@@ -33,24 +30,6 @@ INTRO = (
     "How far above the national average were the cities chosen for the DOJ National Public Safety "
     "Partnership (2017–2024) and the Violence Reduction Network (2014–2016), and since when?"
 )
-
-
-def align_control(state: ViewState) -> html.Div:
-    """The trends' x axis (``align=`` in the URL): calendar years, or years since each site joined."""
-    return _labelled(
-        "Trend years on the x axis",
-        dcc.RadioItems(
-            id=ids.ALIGN,
-            value=state.align,
-            className="radio radio-inline",
-            inputClassName="radio-input",
-            options=[
-                {"label": "Calendar years", "value": "calendar"},
-                {"label": "Years since joining (0 = announced)", "value": "joined"},
-            ],
-        ),
-        ids.ALIGN,
-    )
 
 
 def city_option_label(row) -> str:
@@ -70,7 +49,7 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
     return html.Div(
         className="controls",
         children=[
-            _labelled(
+            labelled(
                 "Cohort",
                 dcc.Dropdown(
                     id=ids.COHORT,
@@ -81,7 +60,7 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
                 ),
                 ids.COHORT,
             ),
-            _labelled(
+            labelled(
                 "Cities (type to search; ★ program city)",
                 dcc.Dropdown(
                     id=ids.CITIES,
@@ -92,14 +71,14 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
                 ),
                 ids.CITIES,
             ),
-            _labelled(
+            labelled(
                 "Offence",
                 dcc.Dropdown(
                     id=ids.OFFENCE, options=offences, value=state.offence, clearable=False, searchable=False
                 ),
                 ids.OFFENCE,
             ),
-            _labelled(
+            labelled(
                 "Measure",
                 dcc.RadioItems(
                     id=ids.MEASURE,
@@ -115,7 +94,7 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
                 ids.MEASURE,
             ),
             minpop_control(dataset, state),
-            _labelled(
+            labelled(
                 "Map and ranking year",
                 dcc.Slider(
                     id=ids.YEAR,
@@ -128,7 +107,7 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
                 ),
                 ids.YEAR,
             ),
-            _labelled(
+            labelled(
                 "Trend years",
                 dcc.RangeSlider(
                     id=ids.YEAR_RANGE,
@@ -141,7 +120,7 @@ def controls(dataset: Dataset, state: ViewState) -> html.Div:
                 ),
                 ids.YEAR_RANGE,
             ),
-            _labelled(
+            labelled(
                 "Ranking threshold (× national rate)",
                 dcc.Slider(
                     id=ids.THRESHOLD,
@@ -170,114 +149,6 @@ def notice(state: ViewState) -> html.Div:
 def panel(title: str, *children, panel_id: str | None = None) -> html.Section:
     kwargs = {"id": panel_id} if panel_id else {}
     return html.Section([html.H2(title), *children], className="panel", **kwargs)
-
-
-def trend_options(dataset: Dataset, state: ViewState) -> html.Div:
-    """Change since a base year, log scale and a 3-year rolling average for the trends (issue 18)."""
-    return html.Div(
-        className="trend-options",
-        children=[
-            _labelled(
-                "Change since (%)",
-                dcc.Dropdown(
-                    id=ids.TREND_BASE,
-                    options=[{"label": str(y), "value": y} for y in dataset.years],
-                    value=state.base,
-                    placeholder="off (values)",
-                    clearable=True,
-                ),
-                ids.TREND_BASE,
-            ),
-            _labelled(
-                "Y axis",
-                dcc.RadioItems(
-                    id=ids.TREND_SCALE,
-                    value=state.scale,
-                    className="radio radio-inline",
-                    inputClassName="radio-input",
-                    options=[{"label": "Linear", "value": "linear"}, {"label": "Log", "value": "log"}],
-                ),
-                ids.TREND_SCALE,
-            ),
-            _labelled(
-                "Values",
-                dcc.RadioItems(
-                    id=ids.TREND_SMOOTH,
-                    value=state.smooth,
-                    className="radio radio-inline",
-                    inputClassName="radio-input",
-                    options=[
-                        {"label": "Each year", "value": 1},
-                        {"label": "3-year rolling average", "value": 3},
-                    ],
-                ),
-                ids.TREND_SMOOTH,
-            ),
-        ],
-    )
-
-
-MINPOP_LABELS = {
-    100_000: "Cities of 100,000+ and program sites",
-    50_000: "Places of 50,000+",
-    25_000: "Places of 25,000+",
-    10_000: "Places of 10,000+",
-    0: "Every place in the FBI city tables",
-}
-
-
-def minpop_control(dataset: Dataset, state: ViewState) -> html.Div:
-    """Which places the map and ranking show (issue 13, ``minpop=``); fixed at 100,000+ without the
-    all-places files."""
-    return _labelled(
-        "Places on the map and in the ranking",
-        dcc.Dropdown(
-            id=ids.MINPOP,
-            options=[{"label": label, "value": value} for value, label in MINPOP_LABELS.items()],
-            value=state.minpop,
-            clearable=False,
-            searchable=False,
-            disabled=dataset.places_year is None,
-        ),
-        ids.MINPOP,
-    )
-
-
-def band_control(dataset: Dataset, state: ViewState) -> html.Div:
-    """Rank among places of one size (issue 13, ``band=``): the FBI's population groups."""
-    return _labelled(
-        "Rank among places of",
-        dcc.Dropdown(
-            id=ids.BAND,
-            options=[{"label": BAND_LABELS[b].capitalize(), "value": b} for b in BANDS],
-            value=state.band,
-            clearable=False,
-            searchable=False,
-            disabled=dataset.places_year is None,
-        ),
-        ids.BAND,
-    )
-
-
-def places_layer_store(dataset: Dataset) -> dcc.Store:
-    """The all-places layer's URL, ``{offence}`` to fill (``assets/places.js``); none without the files."""
-    url = (
-        None if dataset.place_points is None else f"/data/places/{{offence}}.json?v={quote(dataset.version)}"
-    )
-    return dcc.Store(id=ids.PLACES_LAYER_URL, data=url)
-
-
-def small_control(state: ViewState) -> dcc.Checklist:
-    """Leave out of the ranking the places whose value rests on few offences (``small=exclude``)."""
-    return dcc.Checklist(
-        id=ids.SMALL,
-        value=["exclude"] if state.small == "exclude" else [],
-        options=[
-            {"label": f"Leave out places with fewer than {small_count_below()} offences", "value": "exclude"}
-        ],
-        className="radio",
-        inputClassName="radio-input",
-    )
 
 
 def outcomes_panel(state: ViewState) -> html.Section:
